@@ -1,0 +1,59 @@
+"""The single command-line entry point: ``autograder <verb> ...``.
+
+Each verb lives in its own module exposing ``add_arguments(parser)`` and
+``run(args) -> int``; modules are imported only when their verb is used, so
+``autograder grade`` does not pay for what ``autograder release`` imports.
+Exit codes: 0 success, 1 grading found problems, 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# verb -> (module, one-line help)
+VERBS: dict[str, tuple[str, str]] = {
+    "release": ("autograder.release", "write the student version of an assignment"),
+    "grade": ("autograder.grade_cli", "grade one submitted notebook"),
+    "gradescope": ("autograder.gradescope.build", "build (and try) the Gradescope autograder zip"),
+    "batch": ("autograder.batch.cli", "grade a whole class (Gradescope export or folder)"),
+    "regrade": ("autograder.batch.regrade_cli", "re-grade stored submissions whose tests changed"),
+    "export": ("autograder.batch.export_cli", "write the class CSV again from the gradebook"),
+    "grades": ("autograder.grades.cli", "final letter grades from a Gradescope export"),
+}
+
+
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """Build the parser; only the chosen verb's module is imported."""
+    parser = argparse.ArgumentParser(
+        prog="autograder",
+        description="Release, grade and report deep-learning homework notebooks.",
+    )
+    subparsers = parser.add_subparsers(dest="verb", metavar="<verb>")
+    for name, (module_name, help_text) in VERBS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if name == verb:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub)
+            sub.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verb = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(verb if verb in VERBS else None)
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        parser.print_help()
+        return 2 if argv else 0
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

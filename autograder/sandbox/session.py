@@ -1,0 +1,320 @@
+"""A student session: the notebook's cells run in a sandboxed process that
+then answers the hidden tests' calls through proxies.
+
+If a cell or call kills the process (``os._exit``, a segfault, a hard
+timeout), the session starts a fresh process and replays the cells that
+behaved, so one bad cell or one runaway function costs only its own points.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograder.errors import StudentCrash, StudentError, StudentMissing, StudentTimeout, UnusableValue
+from autograder.results import CellReport
+from autograder.sandbox import protocol
+from autograder.sandbox.process import Isolation, Limits, StudentProcess, detect_isolation
+
+MAX_RESTARTS = 6
+
+
+@dataclass
+class CellToRun:
+    """One code cell, already restored and transformed to plain Python."""
+
+    source: str
+    label: str
+    """How the student finds it, e.g. ``cell 7 (fit_least_squares)``."""
+
+
+@dataclass
+class CallRecord:
+    """What the sandbox observed about the last call."""
+
+    name: str = ""
+    mutated: tuple[str, ...] = ()
+    """Arguments the call changed in place."""
+
+
+def describe_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """``X (5, 3), y (5,), k=3``: shapes and small scalars, never array contents."""
+    def one(value: Any) -> str:
+        if isinstance(value, np.ndarray):
+            return f"array {value.shape}"
+        if isinstance(value, (int, float, bool)) or value is None:
+            return repr(value)
+        if isinstance(value, RemoteObject):
+            return f"<{value._type}>"
+        if isinstance(value, str):
+            return repr(value[:20])
+        return type(value).__name__
+    parts = [one(a) for a in args] + [f"{k}={one(v)}" for k, v in kwargs.items()]
+    return ", ".join(parts)
+
+
+class StudentSession:
+    """Runs ``cells`` in a student process and serves calls into it."""
+
+    def __init__(self, cells: list[CellToRun], limits: Limits, *, slot: int = 0,
+                 strip_paths: tuple[str, ...] = (), isolation: Isolation | None = None,
+                 support_files: tuple[Path, ...] = ()):
+        self.cells = cells
+        self.limits = limits
+        self.slot = slot
+        self.strip_paths = strip_paths
+        self.isolation = isolation or detect_isolation()
+        self.support_files = support_files
+        self.cell_reports: list[CellReport] = []
+        self.bad_cells: set[int] = set()
+        self.generation = 0
+        self.restarts = 0
+        self.deadline = time.monotonic() + limits.submission_timeout_s
+        self.process: StudentProcess | None = None
+        self.last_call = CallRecord()
+        self.outputs: list[str] = []
+        self.notes: list[str] = []
+        self._workdir = Path(tempfile.mkdtemp(prefix="autograder-student-"))
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Start the process and run every cell once, recording what happened."""
+        self._spawn()
+        for index, cell in enumerate(self.cells):
+            self.cell_reports.append(self._run_cell(index, cell, report=True))
+
+    def _spawn(self) -> None:
+        if self.process is not None:
+            self.outputs.append(self.process.output())
+            self.process.kill()
+        for item in list(self._workdir.iterdir()) if self._workdir.exists() else []:
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        for path in self.support_files:
+            shutil.copy2(path, self._workdir / path.name)
+        self.process = StudentProcess(self.limits, self._workdir, slot=self.slot,
+                                      strip_paths=self.strip_paths, isolation=self.isolation)
+        self.process.start()
+        self.generation += 1
+
+    def _restart_and_replay(self) -> None:
+        if self.restarts >= MAX_RESTARTS:
+            raise StudentCrash("Your code crashed the student process too many times; the remaining tests were not run.")
+        self.restarts += 1
+        self._spawn()
+        for index, cell in enumerate(self.cells):
+            if index not in self.bad_cells:
+                self._run_cell(index, cell, report=False)
+
+    def _remaining(self, limit: float) -> float:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise StudentTimeout(
+                f"The submission used up its total time limit of {self.limits.submission_timeout_s:g} s; "
+                "later tests were not run."
+            )
+        return min(limit, remaining)
+
+    def _run_cell(self, index: int, cell: CellToRun, *, report: bool) -> CellReport:
+        assert self.process is not None
+        try:
+            timeout = self._remaining(self.limits.cell_timeout_s)
+        except StudentTimeout as exc:
+            return CellReport(index, cell.label, "timeout", exc.feedback)
+        if not self.process.alive:
+            self._spawn()
+        try:
+            header, _ = self.process.request({"op": "run_cell", "source": cell.source, "label": cell.label},
+                                             [], timeout)
+        except protocol.ChannelTimeout:
+            self.bad_cells.add(index)
+            message = (f"{cell.label} was still running after {timeout:g} s and was stopped "
+                       "(it ignored the polite interruption, so the process was killed and restarted "
+                       "without this cell).")
+            if report:
+                self._spawn_after_bad_cell(index)
+            return CellReport(index, cell.label, "timeout", message)
+        except protocol.ProtocolError:
+            self.bad_cells.add(index)
+            description = self.process.exit_description()
+            if report:
+                self._spawn_after_bad_cell(index)
+            return CellReport(index, cell.label, "crashed",
+                              f"{cell.label} ended the student process ({description}); "
+                              "the other cells were run again without it.")
+        if header.get("ok"):
+            return CellReport(index, cell.label, "ok")
+        kind = str(header.get("kind", "error"))
+        message = str(header.get("message", ""))[:3000]
+        status = {"timeout": "timeout", "exit": "exit"}.get(kind, "error")
+        if status == "timeout":
+            message = (f"{cell.label} was still running after {timeout:g} s and was interrupted; "
+                       "the next cell ran.")
+        elif status == "exit":
+            message = f"{cell.label} {message}; the rest of that cell was skipped and the next cell ran."
+        else:
+            message = f"{cell.label} raised an error; the next cell ran.\n{message}"
+        return CellReport(index, cell.label, status, message)
+
+    def _spawn_after_bad_cell(self, bad_index: int) -> None:
+        """After a cell killed the process: restart and replay the cells before it."""
+        self.restarts += 1
+        self._spawn()
+        for index in range(bad_index):
+            if index not in self.bad_cells:
+                self._run_cell(index, self.cells[index], report=False)
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.outputs.append(self.process.output())
+            self.process.close()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def output(self) -> str:
+        return "\n".join(o for o in self.outputs if o)
+
+    # ------------------------------------------------------------ calls
+    def _encode_outgoing(self, value: Any) -> dict[str, Any]:
+        if isinstance(value, RemoteObject):
+            if value._generation != self.generation:
+                raise StudentCrash("An object from before your process was restarted cannot be used any more.")
+            return {"t": "ref", "id": value._id}
+        if isinstance(value, RemoteName):
+            return {"t": "global", "name": value._name}
+        raise protocol.ProtocolError(f"cannot send a {type(value).__name__} to the student process")
+
+    def _decode_ref(self, node: dict[str, Any]) -> Any:
+        return RemoteObject(self, int(node["id"]), str(node.get("type", "object"))[:80],
+                            bool(node.get("callable")), self.generation)
+
+    def request(self, header: dict[str, Any], *, what: str, args: tuple[Any, ...] = (),
+                kwargs: dict[str, Any] | None = None) -> Any:
+        """Send a call-like request; return the decoded value or raise a StudentError."""
+        kwargs = kwargs or {}
+        if self.process is None:
+            self.start()
+        assert self.process is not None
+        if not self.process.alive:
+            self._restart_and_replay()
+        encoder = protocol.Encoder(self._encode_outgoing)
+        body = dict(header, args=encoder.encode(tuple(args)), kwargs=encoder.encode(dict(kwargs)))
+        timeout = self._remaining(self.limits.call_timeout_s)
+        try:
+            reply, buffers = self.process.request(body, encoder.buffers, timeout)
+        except protocol.ChannelTimeout:
+            raise StudentTimeout(f"{what} did not finish within {timeout:g} s and was stopped.") from None
+        except protocol.ChannelClosed:
+            description = self.process.exit_description() if self.process else "ended"
+            self.process.kill()
+            tail = self.process.output()[-800:].strip()
+            raise StudentCrash(f"{what} ended the student process ({description})."
+                               + (f"\nLast output:\n{tail}" if tail else "")) from None
+        except protocol.ProtocolError as exc:
+            self.process.kill()
+            raise UnusableValue(f"{what}: the answer could not be read ({exc}).") from None
+        return self._interpret(reply, buffers, what)
+
+    def _interpret(self, reply: dict[str, Any], buffers: list[bytes], what: str) -> Any:
+        if reply.get("ok") is True:
+            mutated = reply.get("mutated", [])
+            self.last_call = CallRecord(what, tuple(str(m)[:40] for m in mutated if isinstance(m, str)))
+            if "value" not in reply:
+                return None
+            try:
+                return protocol.Decoder(buffers, self._decode_ref).decode(reply["value"])
+            except (protocol.ProtocolError, RecursionError, ValueError, TypeError, MemoryError) as exc:
+                raise UnusableValue(f"{what} returned something that cannot be graded: {exc}") from None
+        kind = str(reply.get("kind", "error"))
+        message = str(reply.get("message", ""))[:3000]
+        if kind == "missing":
+            raise StudentMissing(f"{what}: {message} in your notebook. Check the name and that its cell runs without errors.")
+        if kind == "timeout":
+            raise StudentTimeout(f"{what} did not finish within its time limit and was interrupted.")
+        if kind == "memory":
+            raise StudentCrash(f"{what} ran out of memory (limit {self.limits.memory_mb} MB).")
+        if kind == "exit":
+            raise StudentError(f"{what} {message} instead of returning.")
+        if kind == "unusable":
+            raise UnusableValue(f"{what}: {message}")
+        raise StudentError(f"{what} raised an error:\n{message}")
+
+    def get(self, name: str) -> Any:
+        return self.request({"op": "get", "name": name}, what=f"`{name}`")
+
+    def define(self, source: str) -> Any:
+        return self.request({"op": "define", "source": source}, what="a helper the test defined")
+
+
+class RemoteName:
+    """A name in the student's namespace, sent as a reference (not fetched)."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+
+class RemoteObject:
+    """An object that lives in the student process (an instance, a function)."""
+
+    def __init__(self, session: StudentSession, ref: int, type_name: str, is_callable: bool, generation: int):
+        self._session, self._id, self._type = session, ref, type_name
+        self._callable, self._generation = is_callable, generation
+        self._name = type_name
+
+    def _check(self) -> None:
+        if self._generation != self._session.generation:
+            raise StudentCrash(f"This `{self._type}` object was lost when your process was restarted after a crash.")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._check()
+        what = f"`{self._name}({describe_args(args, kwargs)})`"
+        return self._session.request({"op": "call", "target": {"ref": self._id}}, what=what,
+                                     args=args, kwargs=kwargs)
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        self._check()
+        value = self._session.request({"op": "call", "target": {"ref": self._id}, "attribute": attribute},
+                                      what=f"`{self._type}.{attribute}`")
+        if isinstance(value, RemoteObject):
+            value._name = f"{self._type}.{attribute}"
+        return value
+
+    def __repr__(self) -> str:
+        return f"<student {self._type} object>"
+
+
+class SandboxNamespace:
+    """The ``student`` fixture: attribute access reaches into the student process."""
+
+    def __init__(self, session: StudentSession):
+        self._session = session
+
+    @property
+    def last_call(self) -> CallRecord:
+        return self._session.last_call
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = self._session.get(name)
+        if isinstance(value, RemoteObject):
+            value._name = name
+        return value
+
+    def define(self, source: str) -> Any:
+        """A callable made inside the student process from instructor-written ``source``."""
+        return self._session.define(source)
+
+    def ref(self, name: str) -> RemoteName:
+        """Pass the student's own global ``name`` as an argument without fetching it."""
+        return RemoteName(name)

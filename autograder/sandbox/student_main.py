@@ -1,0 +1,271 @@
+"""The student process: runs notebook cells and answers the grader's calls.
+
+Started by ``autograder.sandbox.process`` (already isolated and limited);
+speaks ``protocol`` frames on the descriptors that were its stdin/stdout,
+while the student's own prints go to the output pipe. Nothing here is
+trusted by the grader: whatever this process sends back is decoded as plain
+data with limits.
+"""
+
+import builtins
+import importlib.util
+import linecache
+import os
+import signal
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load_protocol():
+    spec = importlib.util.spec_from_file_location("_autograder_protocol", os.path.join(HERE, "protocol.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Timeout(BaseException):
+    """Raised by SIGALRM when a cell or call runs past its soft time limit."""
+
+
+def _on_alarm(signum, frame):
+    raise _Timeout()
+
+
+class _IPythonStub:
+    """Stands in for ``get_ipython()``: magics and shell escapes do nothing."""
+
+    def _skip(self, *args, **kwargs):
+        print(f"[autograder] skipped IPython magic/shell command: {args[:2]}", file=sys.stderr)
+
+    run_line_magic = run_cell_magic = system = getoutput = magic = _skip
+
+    def __getattr__(self, name):
+        return self._skip
+
+
+class StudentRuntime:
+    """Holds the student's namespace and the objects the grader refers to."""
+
+    def __init__(self, protocol, chan_in, chan_out):
+        self.protocol = protocol
+        self.reader = protocol.FrameReader(chan_in)
+        self.chan_out = chan_out
+        stub = _IPythonStub()
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": lambda: stub}
+        self.objects = {}
+        self.next_id = 1
+
+    # -------------------------------------------------------------- encoding
+    def _store(self, value):
+        ref = self.next_id
+        self.next_id += 1
+        self.objects[ref] = value
+        return {"t": "ref", "id": ref, "type": type(value).__name__, "callable": callable(value)}
+
+    def _lookup_ref(self, node):
+        try:
+            return self.objects[node["id"]]
+        except KeyError:
+            raise self.protocol.ProtocolError("unknown object reference") from None
+
+    def _lookup_global(self, name):
+        if name not in self.namespace:
+            raise NameError(f"name {name!r} is not defined in your notebook")
+        return self.namespace[name]
+
+    def send(self, header, value=None, has_value=False):
+        buffers = []
+        if has_value:
+            encoder = self.protocol.Encoder(self._store)
+            try:
+                header = dict(header, value=encoder.encode(value))
+                buffers = encoder.buffers
+            except (self.protocol.ProtocolError, RecursionError, ValueError, TypeError, OverflowError) as exc:
+                header = {"ok": False, "kind": "unusable",
+                          "message": f"the value returned cannot be sent back for grading: {exc}"}
+                buffers = []
+        try:
+            frame = self.protocol.pack(header, buffers)
+        except self.protocol.ProtocolError as exc:
+            frame = self.protocol.pack({"ok": False, "kind": "unusable",
+                                        "message": f"the value returned is too large to grade: {exc}"}, [])
+        self.protocol.write_frame(self.chan_out, frame)
+
+    # -------------------------------------------------------------- running
+    def _trimmed_traceback(self, exc):
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if os.path.dirname(os.path.abspath(f.filename)) != HERE]
+        lines = traceback.format_list(frames[-8:])
+        lines += traceback.format_exception_only(type(exc), exc)
+        return "".join(lines)[-3000:]
+
+    def _guarded(self, timeout, work):
+        """Run ``work()`` under a soft SIGALRM deadline; returns (header, value, has_value)."""
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(0.001, float(timeout)))
+        try:
+            value = work()
+            return {"ok": True}, value, True
+        except _Timeout:
+            return {"ok": False, "kind": "timeout", "message": f"stopped after {timeout:g} s"}, None, False
+        except SystemExit as exc:
+            return {"ok": False, "kind": "exit", "message": f"called sys.exit({exc.code!r})"}, None, False
+        except KeyboardInterrupt:
+            return {"ok": False, "kind": "timeout", "message": "interrupted"}, None, False
+        except MemoryError:
+            return {"ok": False, "kind": "memory", "message": "ran out of memory (MemoryError)"}, None, False
+        except BaseException as exc:  # the student's own error: report it, carry on
+            return {"ok": False, "kind": "error", "message": self._trimmed_traceback(exc),
+                    "exception": type(exc).__name__}, None, False
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def run_cell(self, request):
+        source, label = request["source"], request["label"]
+        filename = f"<{label}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+        def work():
+            code = compile(source, filename, "exec")
+            exec(code, self.namespace)  # noqa: S102 - this process exists to run it
+
+        header, _, _ = self._guarded(request.get("timeout", 30), work)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.send(header)
+
+    def call(self, request, buffers):
+        decoder = self.protocol.Decoder(buffers, self._lookup_ref, self._lookup_global)
+        target = request["target"]
+        try:
+            func = self.objects[target["ref"]] if "ref" in target else self.namespace[target["name"]]
+        except KeyError:
+            self.send({"ok": False, "kind": "missing", "message": f"`{target.get('name')}` is not defined"})
+            return
+        args = decoder.decode(request["args"])
+        kwargs = decoder.decode(request["kwargs"])
+        names = [f"argument {i + 1}" for i in range(len(args))] + [f"`{k}`" for k in kwargs]
+        sent = list(args) + list(kwargs.values())
+        np = sys.modules.get("numpy")
+        pristine = [a.copy() if np is not None and isinstance(a, np.ndarray) else None for a in sent]
+        method = request.get("method")
+        attribute = request.get("attribute")
+
+        def work():
+            if attribute is not None:
+                return getattr(func, attribute)
+            target_callable = getattr(func, method) if method else func
+            return target_callable(*args, **kwargs)
+
+        header, value, has_value = self._guarded(request.get("timeout", 10), work)
+        if header["ok"] and np is not None:
+            header["mutated"] = [name for name, old, new in zip(names, pristine, sent)
+                                 if old is not None and not (isinstance(new, np.ndarray) and old.shape == new.shape
+                                                             and np.array_equal(old, new, equal_nan=True))]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.send(header, value, has_value)
+
+    def define(self, request):
+        scope = dict(self.namespace)
+        value = eval(request["source"], scope)  # noqa: S307 - source written by the instructor
+        self.send({"ok": True}, value, True)
+
+    def serve(self):
+        while True:
+            try:
+                request, buffers = self.reader.read()
+            except self.protocol.ChannelClosed:
+                return
+            try:
+                self.dispatch(request, buffers)
+            except Exception as exc:  # a malformed request: answer, don't die
+                self.send({"ok": False, "kind": "protocol", "message": f"{type(exc).__name__}: {exc}"})
+            if request.get("op") == "bye":
+                return
+
+    def dispatch(self, request, buffers):
+        if True:
+            op = request.get("op")
+            if op == "run_cell":
+                self.run_cell(request)
+            elif op == "call":
+                self.call(request, buffers)
+            elif op == "get":
+                name = request.get("name")
+                if name in self.namespace and not str(name).startswith("__"):
+                    self.send({"ok": True}, self.namespace[name], True)
+                else:
+                    self.send({"ok": False, "kind": "missing", "message": f"`{name}` is not defined"})
+            elif op == "define":
+                self.define(request)
+            elif op == "release":
+                self.objects.pop(request.get("id"), None)
+            elif op == "bye":
+                pass
+            else:
+                self.send({"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"})
+
+
+def _apply_limits(config):
+    """OS limits, set before any student code runs (lowering is always allowed)."""
+    import resource
+
+    limits = config.get("limits", {})
+    mb = 1024 * 1024
+
+    def cap(which, value):
+        try:
+            soft, hard = resource.getrlimit(which)
+            value = int(value)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+    cap(resource.RLIMIT_AS, limits.get("memory_mb", 768) * mb)
+    cap(resource.RLIMIT_CPU, limits.get("submission_timeout_s", 300) + 1)
+    cap(resource.RLIMIT_FSIZE, limits.get("max_file_mb", 16) * mb)
+    cap(resource.RLIMIT_NOFILE, limits.get("max_open_files", 256))
+    cap(resource.RLIMIT_CORE, 0)
+    if config.get("dedicated_uid"):
+        cap(resource.RLIMIT_NPROC, limits.get("max_processes", 64))
+
+
+def _strip_grader_paths(config):
+    """Drop the course's folders from sys.path (editable installs put them there)."""
+    hidden = [os.path.abspath(p) for p in config.get("strip_paths", [])]
+
+    def is_hidden(entry):
+        entry = os.path.abspath(entry or ".")
+        return any(entry == h or entry.startswith(h + os.sep) for h in hidden) and "site-packages" not in entry
+
+    sys.path[:] = [p for p in sys.path if not is_hidden(p)]
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__name__.lower()
+                        and "editable" not in getattr(f, "__name__", "").lower()]
+
+
+def main():
+    import json
+
+    config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    _apply_limits(config)
+    _strip_grader_paths(config)
+    chan_in, chan_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)  # the student's prints go to the captured output pipe
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    sys.stdin = open(os.devnull)
+    protocol = _load_protocol()
+    import numpy  # noqa: F401 - warm: almost every notebook imports it first
+
+    StudentRuntime(protocol, chan_in, chan_out).serve()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
