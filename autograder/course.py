@@ -23,8 +23,27 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import jsonschema
 import yaml
+
+
+def _import_jsonschema():
+    """Import jsonschema without its optional ``rfc3987_syntax`` IRI checker, which builds a
+    grammar at import (about 1 s here).  We use no IRI formats; if jsonschema is already
+    imported by someone else, it is reused as is."""
+    import sys
+
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import jsonschema
+        return jsonschema
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes its import fail fast
+    try:
+        import jsonschema
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return jsonschema
+
+
+jsonschema = _import_jsonschema()
 
 COURSE_FILE = "course.yaml"
 ENV_VAR = "AUTOGRADER_COURSE"

@@ -1,0 +1,162 @@
+"""Read the roster, bonus and optional-question CSVs that go beside a Gradescope export.
+
+Roster (``--roster``): columns ``SID``, ``track`` (a track name or alias from
+course.yaml: undergraduate/C147, graduate/C247, online/MSOL) and ``basis``
+(``letter``, ``P/NP``, ``S/U``; ``grading basis`` is accepted as the column name).
+Optional: ``email`` (to match an export row whose SID is empty), ``Canvas ID``.
+
+Bonus (``--bonus``): ``SID``, ``evaluation`` (yes/no, 1/0, true/false, blank = no),
+``piazza`` (raw participation points >= 0, blank = 0).
+
+Optional questions (``--questions``): ``SID``, ``assignment``, ``question``, ``score``:
+points a student earned on a question optional for their track (default 0).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from autograder.course import Course, CourseConfigError
+from autograder.grades.errors import GradesInputError, cell_error
+
+BASES = {"letter": "letter", "l": "letter", "grade": "letter",
+         "p/np": "pnp", "pnp": "pnp", "pass/no pass": "pnp", "p": "pnp",
+         "s/u": "su", "su": "su", "s": "su"}
+TRUE = {"1", "yes", "y", "true", "x", "done"}
+FALSE = {"", "0", "no", "n", "false"}
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One enrolled student."""
+
+    row: int
+    """Row in the roster file (header is row 1)."""
+    sid: str
+    """Student ID."""
+    track: str
+    """Track name from course.yaml (aliases resolved)."""
+    basis: str
+    """``"letter"``, ``"pnp"`` or ``"su"``."""
+    email: str = ""
+    """Email, when the roster has one."""
+    canvas_id: str = ""
+    """Canvas user ID, when the roster has one."""
+
+
+@dataclass(frozen=True)
+class BonusEntry:
+    """One student's bonus inputs."""
+
+    row: int
+    """Row in the bonus file."""
+    sid: str
+    """Student ID."""
+    evaluation: bool
+    """Filled in the course evaluation."""
+    piazza: Decimal
+    """Raw Piazza participation points (curved later), >= 0."""
+
+
+def _rows(path: Path, required: tuple[str, ...], aliases: dict[str, str] | None = None) -> list[tuple[int, dict[str, str]]]:
+    """``[(row number, {canonical column: value})]``; GradesInputError for a missing column."""
+    aliases = aliases or {}
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            body = list(reader)
+    except OSError as exc:
+        raise GradesInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    canon = [aliases.get(h.strip().lower(), h.strip().lower()) for h in header]
+    missing = [c for c in required if c not in canon]
+    if missing:
+        raise GradesInputError(
+            f"{path.name}, row 1: missing column(s) {', '.join(map(repr, missing))}; found {', '.join(map(repr, header)) or 'nothing'}"
+        )
+    out = []
+    for n, row in enumerate(body, start=2):
+        if any(c.strip() for c in row):
+            out.append((n, {k: v.strip() for k, v in zip(canon, row)}))
+    return out
+
+
+def _no_duplicates(path: Path, entries: list, what: str = "SID") -> None:
+    seen: dict[str, int] = {}
+    for e in entries:
+        if e.sid in seen:
+            raise GradesInputError(f"{path.name}, row {e.row}, column 'SID': {e.sid!r} already appears in row {seen[e.sid]}")
+        seen[e.sid] = e.row
+
+
+def read_roster(path: str | Path, course: Course) -> list[RosterEntry]:
+    """Parse the roster; tracks and bases are checked against course.yaml."""
+    path = Path(path)
+    rows = _rows(path, ("sid", "track", "basis"), {"grading basis": "basis", "grading_basis": "basis", "canvas id": "canvas_id"})
+    entries = [_roster_entry(path.name, n, r, course) for n, r in rows]
+    _no_duplicates(path, entries)
+    return entries
+
+
+def _roster_entry(file: str, n: int, r: dict[str, str], course: Course) -> RosterEntry:
+    if not r.get("sid"):
+        raise cell_error(file, n, "SID", r.get("sid", ""), "is empty; every roster row needs a student ID")
+    try:
+        track = course.track(r["track"]).name
+    except CourseConfigError as exc:
+        raise cell_error(file, n, "track", r["track"], str(exc).split("; ", 1)[-1].replace("allowed", "is not a track; allowed")) from None
+    basis = BASES.get(r["basis"].lower() or "letter")
+    if basis is None:
+        raise cell_error(file, n, "basis", r["basis"], "is not a grading basis; allowed: letter, P/NP, S/U")
+    return RosterEntry(n, r["sid"], track, basis, r.get("email", ""), r.get("canvas_id", ""))
+
+
+def read_bonus(path: str | Path) -> list[BonusEntry]:
+    """Parse the bonus file."""
+    path = Path(path)
+    entries = [_bonus_entry(path.name, n, r) for n, r in _rows(path, ("sid",), {"course evaluation": "evaluation"})]
+    _no_duplicates(path, entries)
+    return entries
+
+
+def _bonus_entry(file: str, n: int, r: dict[str, str]) -> BonusEntry:
+    if not r.get("sid"):
+        raise cell_error(file, n, "SID", "", "is empty; every bonus row needs a student ID")
+    ev = r.get("evaluation", "").lower()
+    if ev not in TRUE | FALSE:
+        raise cell_error(file, n, "evaluation", r["evaluation"], "is not yes/no (also accepted: 1/0, true/false, blank)")
+    return BonusEntry(n, r["sid"], ev in TRUE, _number(file, n, "piazza", r.get("piazza", "")))
+
+
+def _number(file: str, n: int, col: str, text: str) -> Decimal:
+    if not text:
+        return Decimal(0)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise cell_error(file, n, col, text, "is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise cell_error(file, n, col, text, "is not a number >= 0")
+    return value
+
+
+def read_question_scores(path: str | Path, course: Course) -> dict[tuple[str, str, str], Decimal]:
+    """``{(sid, assignment, question): points earned}`` on questions that are optional for some track."""
+    path = Path(path)
+    out: dict[tuple[str, str, str], Decimal] = {}
+    for n, r in _rows(path, ("sid", "assignment", "question", "score")):
+        try:
+            a = course.assignment(r["assignment"])
+        except CourseConfigError as exc:
+            raise cell_error(path.name, n, "assignment", r["assignment"], str(exc).split("; ", 1)[-1]) from None
+        if r["question"] not in a.questions:
+            raise cell_error(path.name, n, "question", r["question"],
+                             f"is not a question of {a.name} in course.yaml; known: {', '.join(a.questions) or '(none)'}")
+        score = _number(path.name, n, "score", r["score"])
+        if score > Decimal(str(a.questions[r["question"]])):
+            raise cell_error(path.name, n, "score", r["score"], f"is above the question's {a.questions[r['question']]} points")
+        out[(r["sid"], a.name, r["question"])] = score
+    return out

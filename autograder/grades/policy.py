@@ -1,0 +1,391 @@
+"""Apply course.yaml to scores: late days, optional questions, weights, bonuses, rounding, letters.
+
+All arithmetic is ``Decimal``; the final score is rounded once, half up, to
+``course.decimals`` places, and that rounded number decides the letter.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from autograder.course import LETTERS, AssignmentPolicy, Course, late_days_used
+from autograder.grades.errors import GradesInputError
+from autograder.grades.gradescope import ExportStudent, GradescopeExport, Submission
+from autograder.grades.inputs import BonusEntry, RosterEntry
+
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class StudentInput:
+    """Everything known about one student before the policy is applied."""
+
+    sid: str
+    """Student ID."""
+    name: str
+    """``"First Last"``."""
+    email: str
+    """Email."""
+    section: str
+    """Canvas section from the export, if any."""
+    track: str
+    """Track name."""
+    basis: str
+    """``"letter"``, ``"pnp"`` or ``"su"``."""
+    submissions: dict[str, Submission | None]
+    """``{assignment name in course.yaml: export line}``."""
+    evaluation: bool = False
+    """Completed the course evaluation."""
+    piazza_raw: Decimal = ZERO
+    """Raw Piazza participation points."""
+    optional_scores: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    """``{(assignment, question): points earned}`` on questions optional for the track."""
+    canvas_id: str = ""
+    """Canvas user ID, if known."""
+
+
+@dataclass(frozen=True)
+class AssignmentOutcome:
+    """How one assignment counted for one student."""
+
+    name: str
+    """Assignment name."""
+    raw_score: Decimal | None
+    """Score in the export; ``None`` when blank."""
+    max_points: Decimal
+    """Maximum for this student's track (optional questions removed)."""
+    points: Decimal
+    """Points counted: raw minus optional-question points, or 0 when zeroed or missing."""
+    lateness: dt.timedelta
+    """Lateness from the export."""
+    days_needed: int
+    """Late days the lateness needs (any part of a day counts)."""
+    days_used: int
+    """Late days spent on it."""
+    zeroed: str = ""
+    """Why the assignment counts 0 despite a score (empty if it counts)."""
+    optional_removed: tuple[tuple[str, Decimal, Decimal, bool], ...] = ()
+    """``((question, points earned removed, maximum removed, earned points known from --questions), ...)``."""
+
+    @property
+    def percent(self) -> Decimal:
+        """``100 * points / max_points``."""
+        return self.points * HUNDRED / self.max_points
+
+
+@dataclass(frozen=True)
+class StudentResult:
+    """A student's final grade and everything that led to it."""
+
+    student: StudentInput
+    """The inputs."""
+    outcomes: dict[str, AssignmentOutcome]
+    """``{assignment: outcome}`` in due-date order."""
+    component_percent: dict[str, Decimal]
+    """``{component: percent 0..100+}`` (exact)."""
+    component_points: dict[str, Decimal]
+    """``{component: weight * percent / 100}`` (exact)."""
+    late_days_used: int
+    """Total late days spent."""
+    evaluation_bonus: Decimal
+    """Points for the course evaluation."""
+    piazza_bonus: Decimal
+    """Curved Piazza points (exact)."""
+    exact_score: Decimal
+    """Weighted components plus bonuses, unrounded."""
+    final_score: Decimal
+    """``exact_score`` rounded half up once."""
+    letter: str
+    """Letter on the track's scale, A+ included."""
+    recorded: str
+    """What goes on the transcript: the letter, or P/NP, S/U."""
+
+    @property
+    def bonus(self) -> Decimal:
+        """Total bonus points."""
+        return self.evaluation_bonus + self.piazza_bonus
+
+
+# ----------------------------------------------------------------- assembling
+
+
+def assemble(course: Course, export: GradescopeExport, roster: list[RosterEntry] | None,
+             bonus: list[BonusEntry] | None, optional_scores: dict[tuple[str, str, str], Decimal] | None) -> list[StudentInput]:
+    """Match export rows, roster and bonus by SID; any mismatch is a GradesInputError naming the rows."""
+    columns = match_columns(course, export)
+    rows = _key_rows(export, roster)
+    roster_by = {r.sid: r for r in roster} if roster is not None else None
+    if roster_by is not None:
+        _check_same_students(export, rows, roster_by)
+    bonus_by = {b.sid: b for b in bonus or []}
+    unknown = [b for b in bonus or [] if b.sid not in rows]
+    if unknown:
+        b = unknown[0]
+        raise GradesInputError(f"bonus file, row {b.row}, column 'SID': {b.sid!r} is not a student in {export.path.name}"
+                               + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""))
+    optional_scores = optional_scores or {}
+    out = []
+    for sid, st in rows.items():
+        r = roster_by[sid] if roster_by is not None else None
+        b = bonus_by.get(sid)
+        out.append(StudentInput(
+            sid=sid, name=st.name, email=st.email, section=st.section,
+            track=r.track if r else course.default_track, basis=r.basis if r else "letter",
+            submissions={a: st.submissions.get(col) for a, col in columns.items()},
+            evaluation=b.evaluation if b else False, piazza_raw=b.piazza if b else ZERO,
+            optional_scores={(a, q): v for (s, a, q), v in optional_scores.items() if s == sid},
+            canvas_id=r.canvas_id if r else "",
+        ))
+    return out
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def match_columns(course: Course, export: GradescopeExport) -> dict[str, str]:
+    """``{course assignment: export assignment column}``; a missing one is an error naming the names tried."""
+    by_norm = {_norm(a): a for a in export.assignments}
+    out = {}
+    for a in course.assignments.values():
+        found = next((by_norm[_norm(n)] for n in a.gradescope_names if _norm(n) in by_norm), None)
+        if found is None:
+            raise GradesInputError(
+                f"{export.path.name}, row 1: no columns for assignment {a.name!r}; looked for "
+                f"{', '.join(map(repr, a.gradescope_names))}; the export has {', '.join(map(repr, export.assignments)) or 'no assignments'}. "
+                f"Add its Gradescope name under assignments.{a.name}.gradescope in course.yaml"
+            )
+        out[a.name] = found
+    return out
+
+
+def _key_rows(export: GradescopeExport, roster: list[RosterEntry] | None) -> dict[str, ExportStudent]:
+    by_email = {r.email.lower(): r.sid for r in roster or [] if r.email}
+    rows: dict[str, ExportStudent] = {}
+    for st in export.students:
+        sid = st.sid or by_email.get(st.email.lower(), "")
+        if not sid:
+            raise GradesInputError(
+                f"{export.path.name}, row {st.row}, column 'SID': empty for {st.name} <{st.email}>; "
+                "enter the SID in Gradescope, or give the roster an 'email' column to match by email"
+            )
+        if sid in rows:
+            raise GradesInputError(f"{export.path.name}, row {st.row}, column 'SID': {sid!r} already appears in row {rows[sid].row}")
+        rows[sid] = st
+    return rows
+
+
+def _check_same_students(export: GradescopeExport, rows: dict[str, ExportStudent], roster: dict[str, RosterEntry]) -> None:
+    not_enrolled = [st for sid, st in rows.items() if sid not in roster]
+    if not_enrolled:
+        st = not_enrolled[0]
+        raise GradesInputError(
+            f"{export.path.name}, row {st.row}, column 'SID': {st.sid or st.email!r} ({st.name}) is not in the roster"
+            + (f" (and {len(not_enrolled) - 1} more)" if len(not_enrolled) > 1 else "")
+            + "; add them to the roster or remove them from the export"
+        )
+    absent = [r for sid, r in roster.items() if sid not in rows]
+    if absent:
+        r = absent[0]
+        raise GradesInputError(
+            f"roster, row {r.row}, column 'SID': {r.sid!r} is not in {export.path.name}"
+            + (f" (and {len(absent) - 1} more)" if len(absent) > 1 else "")
+            + "; add them to Gradescope (a student with no work still needs a row) or remove them from the roster"
+        )
+
+
+# ------------------------------------------------------------------ late days
+
+
+def _base_outcome(course: Course, s: StudentInput, a: AssignmentPolicy) -> AssignmentOutcome:
+    """Outcome before late days are spent: optional questions removed, hard zeroes applied."""
+    sub = s.submissions.get(a.name)
+    raw = sub.score if sub else None
+    max_pts = a.max_points_for(s.track)
+    removed = _optional_removed(s, a, raw, max_pts)
+    points = ZERO if raw is None else max(ZERO, raw - sum((r[1] for r in removed), ZERO))
+    lateness = sub.lateness if (sub and raw is not None and a.late != "ignore") else dt.timedelta(0)
+    need = late_days_used(lateness, course.late_days)
+    zeroed = ""
+    if need and a.late == "firm":
+        zeroed = f"submitted {_hms(lateness)} after the firm due date; no late days can be used on it"
+    elif need > course.late_days.max_per_assignment:
+        zeroed = (f"{need} days late ({_hms(lateness)}); at most {course.late_days.max_per_assignment} "
+                  "late days may be used on one assignment, so it earns 0")
+    return AssignmentOutcome(a.name, raw, max_pts, ZERO if zeroed else points, lateness, need, 0, zeroed, removed)
+
+
+def _optional_removed(s: StudentInput, a: AssignmentPolicy, raw: Decimal | None,
+                      max_pts: Decimal) -> tuple[tuple[str, Decimal, Decimal, bool], ...]:
+    """``((question, points earned on it, its maximum, known?), ...)`` for questions optional for the track.
+
+    Points earned come from the --questions file; when it has no line, points above the
+    track's reduced maximum are taken to be the optional question's (so the optional
+    question can neither raise nor lower the student's percentage).
+    """
+    names = a.optional_for.get(s.track, [])
+    out = []
+    unknown_excess = max(ZERO, (raw or ZERO) - max_pts)
+    for q in names:
+        qmax = Decimal(str(a.questions[q]))
+        known = (a.name, q) in s.optional_scores
+        earned = s.optional_scores[(a.name, q)] if known else min(qmax, unknown_excess)
+        unknown_excess -= ZERO if known else earned
+        out.append((q, earned, qmax, known))
+    return tuple(out)
+
+
+def _hms(td: dt.timedelta) -> str:
+    total = int(td.total_seconds())
+    return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def _value(course: Course, o: AssignmentOutcome, maxima: dict[str, Decimal]) -> Decimal:
+    """Final-score points that keeping assignment ``o`` (instead of 0) is worth."""
+    comp = course.component_of(o.name)
+    if comp.combine == "total_points":
+        return comp.weight * o.points / maxima[comp.name]
+    return comp.weight * o.percent / HUNDRED / len(comp.assignments)
+
+
+def spend_late_days(course: Course, outcomes: dict[str, AssignmentOutcome], maxima: dict[str, Decimal]) -> dict[str, AssignmentOutcome]:
+    """Cover late assignments with late days (in due-date order, or the choice best for the student)."""
+    late = [o for o in outcomes.values() if o.days_needed and not o.zeroed]  # firm ones are already zeroed
+    budget = course.late_days.per_student
+    if course.late_days.spend == "best_for_student":
+        covered = _best_subset(course, late, budget, maxima)
+    else:
+        covered, left = set(), budget
+        for o in late:
+            if o.days_needed <= left:
+                covered.add(o.name)
+                left -= o.days_needed
+    out = dict(outcomes)
+    used = 0
+    for o in late:
+        if o.name in covered:
+            used += o.days_needed
+            out[o.name] = _replace(o, days_used=o.days_needed)
+    left = budget - used
+    for o in late:
+        if o.name not in covered:
+            why = (f"{o.days_needed} late day(s) needed ({_hms(o.lateness)} late) but "
+                   f"{'only ' + str(left) if left else 'none'} left after the earlier ones, so it earns 0"
+                   if course.late_days.spend == "in_order" else
+                   f"{o.days_needed} late day(s) needed ({_hms(o.lateness)} late); the late days went where they "
+                   "raise the final score most, so this one earns 0")
+            out[o.name] = _replace(o, points=ZERO, zeroed=why)
+    return out
+
+
+def _best_subset(course: Course, late: list[AssignmentOutcome], budget: int, maxima: dict[str, Decimal]) -> set[str]:
+    """Affordable subset of late assignments with the highest value; ties: fewer days, then earlier ones."""
+    best: tuple = (Decimal(-1), 0, ())
+    for k in range(len(late) + 1):
+        for combo in itertools.combinations(range(len(late)), k):
+            days = sum(late[i].days_needed for i in combo)
+            if days > budget:
+                continue
+            value = sum((_value(course, late[i], maxima) for i in combo), ZERO)
+            key = (value, -days, tuple(-i for i in combo))
+            if key > (best[0], -best[1], tuple(-i for i in best[2])):
+                best = (value, days, combo)
+    return {late[i].name for i in best[2]}
+
+
+def _replace(o: AssignmentOutcome, **kw) -> AssignmentOutcome:
+    return dataclasses.replace(o, **kw)
+
+
+# ------------------------------------------------------------------- scoring
+
+
+def component_scores(course: Course, outcomes: dict[str, AssignmentOutcome]) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """``({component: percent}, {component: weighted points})``, exact."""
+    pct, pts = {}, {}
+    for c in course.components:
+        os_ = [outcomes[a] for a in c.assignments]
+        if c.combine == "total_points":
+            p = sum((o.points for o in os_), ZERO) * HUNDRED / sum((o.max_points for o in os_), ZERO)
+        else:
+            p = sum((o.percent for o in os_), ZERO) / len(os_)
+        pct[c.name], pts[c.name] = p, c.weight * p / HUNDRED
+    return pct, pts
+
+
+def piazza_bonuses(course: Course, students: list[StudentInput]) -> dict[str, Decimal]:
+    """``{sid: curved Piazza points}``; the curve runs over the whole class, students with 0 get 0."""
+    top = course.bonuses.piazza_max_points
+    curve = course.bonuses.piazza_curve
+    raws = sorted(s.piazza_raw for s in students if s.piazza_raw > 0)
+    if not raws:
+        return {s.sid: ZERO for s in students}
+    if curve == "none":
+        return {s.sid: min(s.piazza_raw, top) for s in students}
+    if curve == "linear":
+        return {s.sid: top * s.piazza_raw / raws[-1] for s in students}
+    n = len(raws)
+    # percentile rank: the share of participants whose raw points are <= yours
+    return {s.sid: (top * bisect.bisect_right(raws, s.piazza_raw) / n if s.piazza_raw > 0 else ZERO) for s in students}
+
+
+def round_half_up(x: Decimal, decimals: int = 2) -> Decimal:
+    """Round once, half up: 89.995 -> 90.00."""
+    return x.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def letter_for(score: Decimal, scale: tuple[tuple[str, Decimal], ...]) -> str:
+    """The first letter whose cutoff the score reaches (a score equal to a cutoff takes the higher letter)."""
+    return next(letter for letter, cut in scale if score >= cut)
+
+
+def recorded_grade(course: Course, basis: str, letter: str) -> str:
+    """Letter for a letter basis; P/NP or S/U by comparing the letter with the lowest passing one."""
+    b = course.grading_bases[basis]
+    if basis == "letter":
+        return letter
+    return b.pass_label if LETTERS.index(letter) <= LETTERS.index(b.lowest_passing) else b.fail_label
+
+
+def grade_student(course: Course, s: StudentInput, piazza: Decimal) -> StudentResult:
+    """Everything for one student except A+ (which depends on the rest of the track)."""
+    base = {a.name: _base_outcome(course, s, a) for a in course.assignments.values()}
+    maxima = {c.name: sum((base[a].max_points for a in c.assignments), ZERO) for c in course.components}
+    outcomes = spend_late_days(course, base, maxima)
+    pct, pts = component_scores(course, outcomes)
+    ev = course.bonuses.evaluation_points if s.evaluation else ZERO
+    exact = sum(pts.values(), ZERO) + ev + piazza
+    final = round_half_up(exact, course.decimals)
+    letter = letter_for(final, course.tracks[s.track].scale)
+    used = sum(o.days_used for o in outcomes.values())
+    return StudentResult(s, outcomes, pct, pts, used, ev, piazza, exact, final, letter,
+                         recorded_grade(course, s.basis, letter))
+
+
+def award_a_plus(course: Course, results: list[StudentResult]) -> list[StudentResult]:
+    """Per track, the top A students on a letter basis get A+ (ties with the last one included)."""
+    out = {id(r): r for r in results}
+    for track in course.tracks:
+        a_s = sorted((r for r in results if r.student.track == track and r.letter == "A" and r.student.basis == "letter"),
+                     key=lambda r: r.final_score, reverse=True)
+        n = course.a_plus.how_many(len(a_s))
+        if n == 0:
+            continue
+        cut = a_s[n - 1].final_score
+        for r in a_s:
+            if r.final_score >= cut:
+                out[id(r)] = dataclasses.replace(r, letter="A+", recorded="A+")
+    return [out[id(r)] for r in results]
+
+
+def compute(course: Course, students: list[StudentInput]) -> list[StudentResult]:
+    """Final grades for all students, in input order."""
+    piazza = piazza_bonuses(course, students)
+    results = [grade_student(course, s, piazza[s.sid]) for s in students]
+    return award_a_plus(course, results)

@@ -1,0 +1,90 @@
+"""``report.html``: one self-contained page for instructors (figures embedded as base64 PNG)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import statistics
+from collections import Counter
+from decimal import Decimal
+
+from autograder.course import LETTERS, Course
+from autograder.grades.policy import StudentResult
+
+CSS = """body{font-family:sans-serif;margin:2em;color:#222;background:#fff}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}
+th{background:#e8eef7}h1{color:#1f3b73}img{max-width:100%;border:1px solid #ddd}"""
+
+
+def _histogram_png(course: Course, track: str, scores: list[float]) -> str:
+    """Base64 PNG: histogram of final scores with the track's letter cutoffs as vertical lines."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=80)
+    ax.hist(scores, bins=[i * 2.5 for i in range(0, 43)], color="#4a7bd0", edgecolor="white")
+    for letter, cut in course.tracks[track].scale[:-1]:
+        ax.axvline(float(cut), color="#c0392b", lw=0.8, ls="--")
+        ax.text(float(cut) + 0.3, ax.get_ylim()[1] * 0.92, letter, color="#c0392b", fontsize=8)
+    ax.set_xlim(min(40.0, min(scores, default=40.0)), 105)
+    ax.set_xlabel("final score")
+    ax.set_ylabel("students")
+    ax.set_title(f"{track} ({course.tracks[track].course}): {len(scores)} students")
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _table(header: list[str], rows: list[list[object]]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _letter_counts(course: Course, results: list[StudentResult]) -> str:
+    counts = {t: Counter(r.letter for r in results if r.student.track == t) for t in course.tracks}
+    rows = [[letter, *[counts[t][letter] for t in course.tracks]] for letter in LETTERS]
+    return _table(["letter", *course.tracks], rows)
+
+
+def _assignment_stats(course: Course, results: list[StudentResult]) -> str:
+    rows = []
+    for a in course.assignments.values():
+        outs = [r.outcomes[a.name] for r in results]
+        pcts = [float(o.percent) for o in outs] or [0.0]
+        rows.append([a.title, f"{statistics.fmean(pcts):.1f}", f"{statistics.median(pcts):.1f}", f"{min(pcts):.1f}",
+                     f"{max(pcts):.1f}", sum(o.raw_score is None for o in outs), sum(bool(o.zeroed) for o in outs),
+                     sum(o.days_used for o in outs)])
+    return _table(["assignment", "mean %", "median %", "min %", "max %", "missing", "zeroed (late)", "late days used"], rows)
+
+
+def _late_day_usage(course: Course, results: list[StudentResult]) -> str:
+    used = Counter(r.late_days_used for r in results)
+    rows = [[n, used[n]] for n in range(course.late_days.per_student + 1)]
+    return _table(["late days used", "students"], rows)
+
+
+def report_html(course: Course, results: list[StudentResult]) -> str:
+    """The whole page as a string."""
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Final grades: {html.escape(course.name)}</title>",
+             f"<style>{CSS}</style></head><body>",
+             f"<h1>Final grades: {html.escape(course.name)} {html.escape(course.term)}</h1>",
+             f"<p>{len(results)} students. Scores are rounded half up once to {course.decimals} decimals; "
+             "dashed lines are the letter cutoffs of each track's scale.</p><h2>Score distribution per track</h2>"]
+    for t in course.tracks:
+        scores = [float(r.final_score) for r in results if r.student.track == t]
+        if scores:
+            parts.append(f"<img alt='histogram of {html.escape(t)} scores' src='data:image/png;base64,{_histogram_png(course, t, scores)}'>")
+    parts += ["<h2>Letters</h2>", _letter_counts(course, results),
+              "<h2>Assignments</h2>", _assignment_stats(course, results),
+              "<h2>Late days</h2>", _late_day_usage(course, results), "</body></html>"]
+    return "\n".join(parts)
+
+
+def mean_score(results: list[StudentResult]) -> Decimal:
+    """Mean final score (for summaries)."""
+    return sum((r.final_score for r in results), Decimal(0)) / max(1, len(results))
