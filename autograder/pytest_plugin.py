@@ -144,10 +144,17 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", marker)
 
 
+def _grading_plugin(config: pytest.Config) -> "GradingPlugin | None":
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, GradingPlugin):
+            return plugin
+    return None
+
+
 @pytest.fixture(scope="session")
 def student(request: pytest.FixtureRequest) -> Any:
     """The student's namespace: sandboxed when grading, in-process when authoring."""
-    grading = request.config.pluginmanager.get_plugin("autograder-grading")
+    grading = _grading_plugin(request.config)
     if grading is not None:
         return grading.namespace
     namespace = _module_namespace(request.config)
@@ -159,7 +166,7 @@ def student(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 def reference(request: pytest.FixtureRequest) -> ModuleType:
     """The hidden reference module of the suite being run (``reference.hwN``)."""
-    grading = request.config.pluginmanager.get_plugin("autograder-grading")
+    grading = _grading_plugin(request.config)
     if grading is not None and grading.reference is not None:
         return grading.reference
     return reference_module_for(Path(str(request.path)))
@@ -197,7 +204,7 @@ def feedback_for(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str
 
 
 class GradingPlugin:
-    """Registered under the name ``autograder-grading`` by the grader.
+    """Passed to ``pytest.main(plugins=[...])`` by the grader.
 
     namespace: the student fixture's value; reference: the reference module;
     outcomes: filled with one TestOutcome per test, in run order.
@@ -210,32 +217,44 @@ class GradingPlugin:
         self.hidden_visibility = hidden_visibility
         self.outcomes: list[TestOutcome] = []
         self.collection_errors: list[str] = []
+        self.grader_error = ""
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
-        outcome = yield
-        report = outcome.get_result()
-        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            max_points = marker_points(item)
-            if report.passed:
-                status, message = "passed", ""
-            elif report.skipped:
-                status, message = "failed", "This test was skipped."
-            else:
-                status, message = feedback_for(call.excinfo) if call.excinfo else ("failed", "")
-            visible = item.get_closest_marker("visible") is not None
-            self.outcomes.append(
-                TestOutcome(
-                    name=item.name,
-                    task=marker_task(item),
-                    score=max_points if status == "passed" else 0.0,
-                    max_score=max_points,
-                    status=status,
-                    output=message,
-                    visibility="visible" if visible else self.hidden_visibility,
-                    description=(item.obj.__doc__ or "").strip().splitlines()[0] if getattr(item, "obj", None) is not None and item.obj.__doc__ else "",
-                )
-            )
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+        """Record the outcome and build a cheap report: pytest's own traceback
+        formatting re-parses every source file and is not shown to anyone."""
+        excinfo = call.excinfo
+        skipped = excinfo is not None and excinfo.errisinstance(pytest.skip.Exception)
+        outcome = "passed" if excinfo is None else ("skipped" if skipped else "failed")
+        if call.when == "call" or (call.when == "setup" and outcome != "passed"):
+            self._record(item, excinfo, outcome)
+        longrepr: Any = None
+        if skipped:
+            longrepr = (str(item.path), 0, "skipped")
+        elif excinfo is not None:
+            longrepr = f"{excinfo.typename}: {excinfo.value}"[:2000]
+        return pytest.TestReport(item.nodeid, item.location, {}, outcome, longrepr, call.when,
+                                 duration=call.duration, start=call.start, stop=call.stop)
+
+    def _record(self, item: pytest.Item, excinfo: Any, outcome: str) -> None:
+        max_points = marker_points(item)
+        if outcome == "passed":
+            status, message = "passed", ""
+        elif outcome == "skipped":
+            status, message = "failed", "This test was skipped."
+        else:
+            status, message = feedback_for(excinfo)
+        doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
+        self.outcomes.append(TestOutcome(
+            name=item.name,
+            task=marker_task(item),
+            score=max_points if status == "passed" else 0.0,
+            max_score=max_points,
+            status=status,
+            output=message,
+            visibility="visible" if item.get_closest_marker("visible") is not None else self.hidden_visibility,
+            description=doc.strip().splitlines()[0] if doc.strip() else "",
+        ))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

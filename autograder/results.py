@@ -67,6 +67,8 @@ class GradingResult:
     late_note: str = ""
     zeroed_reason: str = ""
     """Non-empty when a policy (e.g. lateness) sets the score to 0."""
+    unusable: bool = False
+    """The submission could not be read as a notebook at all."""
 
     @property
     def max_score(self) -> float:

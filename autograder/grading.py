@@ -1,0 +1,114 @@
+"""Grading one submission: read it, run its cells in the sandbox, run the
+hidden pytest suite in this (the grader's) process against it, collect results."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autograder import pytest_plugin
+from autograder.assignment import Assignment
+from autograder.errors import StudentError, UnusableInput
+from autograder.notebook import Notebook, plan_cells, read_notebook
+from autograder.pytest_plugin import GradingPlugin
+from autograder.results import GradingResult
+from autograder.sandbox.process import Limits, detect_isolation
+from autograder.sandbox.session import SandboxNamespace, StudentSession
+
+INI_FILE = Path(__file__).with_name("pytest_grading.ini")
+_source_cache: dict[Path, tuple[float, Notebook]] = {}
+
+
+def source_notebook(assignment: Assignment) -> Notebook:
+    """The parsed source notebook, cached per process while unchanged."""
+    path = assignment.source_notebook
+    mtime = path.stat().st_mtime
+    cached = _source_cache.get(path)
+    if cached is None or cached[0] != mtime:
+        cached = (mtime, read_notebook(path))
+        _source_cache[path] = cached
+    return cached[1]
+
+
+class UnreadableSubmission:
+    """Stands in for the student when the notebook itself cannot be used:
+    every test fails with the same clear message."""
+
+    def __init__(self, message: str):
+        self._message = message
+        self.last_call = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise StudentError(self._message)
+
+    def define(self, source: str) -> Any:
+        raise StudentError(self._message)
+
+
+def run_suite(assignment: Assignment, namespace: Any) -> GradingPlugin:
+    """Run the hidden suite in-process with ``namespace`` as the student fixture."""
+    reference = pytest_plugin.reference_module_for(assignment.suite)
+    plugin = GradingPlugin(namespace, reference, hidden_visibility=assignment.hidden_visibility)
+    args = [str(assignment.suite), "-c", str(INI_FILE), "--rootdir", str(assignment.suite.parent),
+            "-p", "no:cacheprovider", "-p", "no:randomly", "--assert=plain",
+            "--import-mode=importlib", "-q", "-W", "ignore::DeprecationWarning"]
+    os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        pytest.main(args, plugins=[pytest_plugin, plugin])
+    if plugin.collection_errors:
+        plugin.grader_error = "The hidden tests could not be loaded: " + plugin.collection_errors[0]
+    return plugin
+
+
+def grade_submission(assignment: Assignment, submission: Path, *, slot: int = 0,
+                     limits: Limits | None = None) -> GradingResult:
+    """Grade one notebook file. Never raises for a bad submission: problems
+    land in the result, and every test still appears with its points."""
+    started = time.monotonic()
+    limits = limits or assignment.limits
+    isolation = detect_isolation()
+    result = GradingResult(assignment=assignment.name, isolation=f"{isolation.level} ({isolation.description})")
+    session: StudentSession | None = None
+    try:
+        notebook = read_notebook(Path(submission))
+    except UnusableInput as exc:
+        result.problems.append(str(exc))
+        result.unusable = True
+        namespace: Any = UnreadableSubmission(f"Your submission could not be graded: {exc}")
+    else:
+        plan = plan_cells(notebook, source_notebook(assignment))
+        result.problems.extend(plan.notes)
+        session = StudentSession(plan.cells, limits, slot=slot, isolation=isolation,
+                                 strip_paths=(str(assignment.course_root),),
+                                 support_files=assignment.support_files)
+        namespace = SandboxNamespace(session)
+        session.start()
+        result.cells = session.cell_reports
+        for report in session.cell_reports:
+            if report.status != "ok":
+                result.problems.append(report.message)
+    try:
+        plugin = run_suite(assignment, namespace)
+        result.tests = plugin.outcomes
+        if getattr(plugin, "grader_error", ""):
+            result.grader_errors.append(plugin.grader_error)
+    finally:
+        if session is not None:
+            session.close()
+            result.stdout = session.output()
+    result.execution_time = time.monotonic() - started
+    return result
+
+
+def with_policy(result: GradingResult, **changes: Any) -> GradingResult:
+    return replace(result, **changes)
