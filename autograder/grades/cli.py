@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.course import CourseConfigError, find_course_file, load_course
@@ -52,13 +53,15 @@ def build(args: argparse.Namespace) -> str:
     questions = inputs.read_question_scores(args.questions, course) if args.questions else None
     students = policy.assemble(course, export, roster, bonus, questions)
     results = policy.compute(course, students)
-    files = {
-        writers.FINAL_CSV: writers.final_grades_csv(course, results),
-        writers.CANVAS_CSV: writers.canvas_csv(course, results),
-        writers.REPORT: report.report_html(course, results),
-    }
     explanations = {r.student.sid: writers.explanation_md(course, r) for r in results}
-    writers.write_all(args.out, files, explanations)
+    with writers.Staging(args.out) as stage, ThreadPoolExecutor(1) as pool:
+        # creating 2,000 small files waits on the disk; draw the report meanwhile
+        staged = pool.submit(stage.write_explanations, explanations)
+        stage.write(writers.FINAL_CSV, writers.final_grades_csv(course, results))
+        stage.write(writers.CANVAS_CSV, writers.canvas_csv(course, results))
+        stage.write(writers.REPORT, report.report_html(course, results))
+        staged.result()
+        stage.commit()
     letters = Counter(r.letter for r in results)
     spread = ", ".join(f"{k} {letters[k]}" for k in sorted(letters, key=_letter_order))
     note = "" if roster is not None else f" (no --roster: everyone graded as {course.default_track}, letter basis)"

@@ -86,7 +86,15 @@ def parse_lateness(text: str) -> dt.timedelta:
 
 def parse_submission_time(text: str) -> dt.datetime:
     """``"2020-07-06 17:13:14 -0700"`` -> aware datetime. ValueError if not in that form."""
-    return dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S %z")
+    text = text.strip()
+    if len(text) == 25 and text[19] == " " and text[10] == " ":
+        try:  # fast path (Python >= 3.11 reads "-0700"); strptime is ~20x slower
+            when = dt.datetime.fromisoformat(text[:19] + text[20:])
+            if when.tzinfo is not None:
+                return when
+        except ValueError:
+            pass
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
 
 
 def assignment_names(header: list[str]) -> list[str]:

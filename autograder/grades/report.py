@@ -17,21 +17,25 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:
 th{background:#e8eef7}h1{color:#1f3b73}img{max-width:100%;border:1px solid #ddd}"""
 
 
-def _histogram_png(course: Course, track: str, scores: list[float]) -> str:
-    """Base64 PNG: histogram of final scores with the track's letter cutoffs as vertical lines."""
+def histograms_png(course: Course, by_track: dict[str, list[float]]) -> str:
+    """Base64 PNG: one histogram of final scores per track, the track's letter cutoffs as dashed lines."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=80)
-    ax.hist(scores, bins=[i * 2.5 for i in range(0, 43)], color="#4a7bd0", edgecolor="white")
-    for letter, cut in course.tracks[track].scale[:-1]:
-        ax.axvline(float(cut), color="#c0392b", lw=0.8, ls="--")
-        ax.text(float(cut) + 0.3, ax.get_ylim()[1] * 0.92, letter, color="#c0392b", fontsize=8)
-    ax.set_xlim(min(40.0, min(scores, default=40.0)), 105)
-    ax.set_xlabel("final score")
-    ax.set_ylabel("students")
-    ax.set_title(f"{track} ({course.tracks[track].course}): {len(scores)} students")
+    tracks = [t for t, scores in by_track.items() if scores]
+    fig, axes = plt.subplots(len(tracks), 1, figsize=(8, 2.8 * len(tracks)), dpi=80, squeeze=False)
+    for ax, track in zip(axes[:, 0], tracks):
+        scores = by_track[track]
+        ax.hist(scores, bins=[i * 2.5 for i in range(0, 43)], color="#4a7bd0", edgecolor="white")
+        top = ax.get_ylim()[1]
+        for letter, cut in course.tracks[track].scale[:-1]:
+            ax.axvline(float(cut), color="#c0392b", lw=0.8, ls="--")
+            ax.text(float(cut) + 0.3, top * 0.9, letter, color="#c0392b", fontsize=8)
+        ax.set_xlim(min(40.0, min(scores)), 105)
+        ax.set_ylabel("students")
+        ax.set_title(f"{track} ({course.tracks[track].course}): {len(scores)} students", fontsize=10)
+    axes[-1, 0].set_xlabel("final score")
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png")
@@ -75,10 +79,9 @@ def report_html(course: Course, results: list[StudentResult]) -> str:
              f"<h1>Final grades: {html.escape(course.name)} {html.escape(course.term)}</h1>",
              f"<p>{len(results)} students. Scores are rounded half up once to {course.decimals} decimals; "
              "dashed lines are the letter cutoffs of each track's scale.</p><h2>Score distribution per track</h2>"]
-    for t in course.tracks:
-        scores = [float(r.final_score) for r in results if r.student.track == t]
-        if scores:
-            parts.append(f"<img alt='histogram of {html.escape(t)} scores' src='data:image/png;base64,{_histogram_png(course, t, scores)}'>")
+    by_track = {t: [float(r.final_score) for r in results if r.student.track == t] for t in course.tracks}
+    if results:
+        parts.append(f"<img alt='histograms of final scores per track' src='data:image/png;base64,{histograms_png(course, by_track)}'>")
     parts += ["<h2>Letters</h2>", _letter_counts(course, results),
               "<h2>Assignments</h2>", _assignment_stats(course, results),
               "<h2>Late days</h2>", _late_day_usage(course, results), "</body></html>"]
