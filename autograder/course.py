@@ -592,18 +592,18 @@ def _describe(error: jsonschema.ValidationError, where: str) -> str:
     if v == "propertyNames":
         return f"{where}: key {key!r}: name {error.instance!r} is not allowed; allowed: a name of letters, digits, '_' or '-' starting with a letter"
     allowed = {
-        "type": f"a value of type {vv}",
-        "enum": "one of " + ", ".join(map(str, vv)),
-        "minimum": f"a number >= {vv}",
-        "maximum": f"a number <= {vv}",
-        "exclusiveMinimum": f"a number > {vv}",
-        "pattern": "a date YYYY-MM-DD or ISO timestamp" if vv == _DATE["pattern"] else f"text matching {vv}",
-        "minItems": f"a list of at least {vv} item(s)",
-        "minProperties": f"at least {vv} entry(ies)",
-        "maxProperties": f"at most {vv} entry(ies)",
-        "uniqueItems": "a list without repeats",
-        "minLength": "a non-empty text",
-    }.get(v, error.message)
+        "type": lambda: f"a value of type {vv}",
+        "enum": lambda: "one of " + ", ".join(map(str, vv)),
+        "minimum": lambda: f"a number >= {vv}",
+        "maximum": lambda: f"a number <= {vv}",
+        "exclusiveMinimum": lambda: f"a number > {vv}",
+        "pattern": lambda: "a date YYYY-MM-DD or ISO timestamp" if vv == _DATE["pattern"] else f"text matching {vv}",
+        "minItems": lambda: f"a list of at least {vv} item(s)",
+        "minProperties": lambda: f"at least {vv} entry(ies)",
+        "maxProperties": lambda: f"at most {vv} entry(ies)",
+        "uniqueItems": lambda: "a list without repeats",
+        "minLength": lambda: "a non-empty text",
+    }.get(v, lambda: error.message)()
     if v in ("minimum", "maximum") and error.schema.get("type") == "integer":
         allowed = allowed.replace("a number", "an integer")
     return f"{where}: key {key!r}: value {error.instance!r} is not allowed; allowed: {allowed}"

@@ -1,0 +1,142 @@
+"""course.yaml: the syllabus's grading slides load as data, and mistakes are named precisely."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from autograder.course import (CourseConfigError, LateDayPolicy, find_course_file, late_days_used,
+                               load_course)
+from test_grades_support import COURSE_YAML, course_with
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+
+
+@pytest.fixture(scope="module")
+def course():
+    return load_course(COURSE_YAML)
+
+
+def test_weights_and_components_match_the_syllabus(course):
+    # "Homework (40%) ... Midterm exam (30%) ... Final project (30%)"
+    assert {c.name: c.weight for c in course.components} == {"homework": 40, "midterm": 30, "project": 30}
+    assert course.components[0].assignments == ("hw1", "hw2", "hw3", "hw4", "hw5")
+    assert course.components[0].combine == "mean_percent"
+
+
+def test_homework_dates_are_1159_pm_pacific_and_releases_follow_the_schedule(course):
+    hw1 = course.assignment("hw1")
+    assert hw1.release.date() == dt.date(2025, 1, 13)  # "13 Jan ... HW #1 released"
+    assert hw1.due == dt.datetime(2025, 1, 22, 23, 59, tzinfo=PACIFIC)
+    assert hw1.due.utcoffset() == dt.timedelta(hours=-8)
+    assert [course.assignment(f"hw{i}").release.date().isoformat() for i in range(1, 6)] == [
+        "2025-01-13", "2025-01-20", "2025-01-27", "2025-02-03", "2025-02-10"]
+    assert hw1.max_points == 100.0
+    assert course.assignment("project").due.date() == dt.date(2025, 3, 14)  # firm
+    assert course.assignment("project").late == "firm"
+
+
+def test_late_day_rules(course):
+    assert course.late_days == LateDayPolicy(per_student=3, max_per_assignment=2, grace_minutes=0, spend="in_order")
+
+
+def test_published_scale_and_tracks(course):
+    assert dict(course.published_scale) == {
+        "A": 93, "A-": 90, "B+": 86, "B": 83, "B-": 80, "C+": 76, "C": 73, "C-": 70,
+        "D+": 66, "D": 63, "D-": 60, "F": 0}
+    assert set(course.tracks) == {"undergraduate", "graduate", "online"}
+    assert course.track("MSOL").name == "online" and course.track("c147").name == "undergraduate"
+
+
+def test_optional_hw3_question_for_undergraduates_lowers_their_maximum(course):
+    hw3 = course.assignment("hw3")
+    assert hw3.max_points_for("undergraduate") == Decimal(90)  # 100 - the 10-point optional question
+    assert hw3.max_points_for("graduate") == Decimal(100)
+
+
+def test_exams_bonuses_bases_and_other_sections(course):
+    online = course.exams["midterm"].sittings["online"]
+    assert (online.date, online.start, online.end) == (dt.date(2025, 2, 22), "14:00", "15:50")
+    assert course.exams["midterm"].sittings["undergraduate"].date == dt.date(2025, 2, 19)
+    assert course.exams["midterm"].alternate_times is False
+    assert course.bonuses.evaluation_points == Decimal("0.5") and course.bonuses.piazza_max_points == Decimal("1.5")
+    assert course.grading_bases["pnp"].lowest_passing == "C" and course.grading_bases["su"].lowest_passing == "B"
+    assert course.regrade_window_days == 7 and course.decimals == 2
+    assert course.grading.cell_timeout_s == 30.0 and course.grading.memory_mb == 768
+    assert course.gradescope.hidden_test_visibility == "after_published"
+
+
+def test_unknown_assignment_names_the_known_ones(course):
+    with pytest.raises(CourseConfigError, match="no assignment 'hw9'; known assignments: hw1, hw2"):
+        course.assignment("hw9")
+
+
+@pytest.mark.parametrize("lateness, days", [
+    (dt.timedelta(0), 0),
+    (dt.timedelta(minutes=5), 1),            # any part of a day counts as a day
+    (dt.timedelta(hours=24), 1),
+    (dt.timedelta(hours=24, seconds=1), 2),
+    (dt.timedelta(hours=225, minutes=7, seconds=2), 10),
+])
+def test_late_days_used_rounds_any_part_of_a_day_up(lateness, days):
+    assert late_days_used(lateness, LateDayPolicy()) == days
+
+
+def test_grace_period_forgives_small_lateness():
+    policy = LateDayPolicy(grace_minutes=10)
+    assert late_days_used(dt.timedelta(minutes=9), policy) == 0
+    assert late_days_used(dt.timedelta(minutes=11), policy) == 1
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("max_per_assignment: 2", "max_per_assignment: -1",
+     "course.yaml: key 'late_days.max_per_assignment': value -1 is not allowed; allowed: an integer >= 0"),
+    ("spend: in_order", "spend: randomly",
+     "key 'late_days.spend': value 'randomly' is not allowed; allowed: one of in_order, best_for_student"),
+    ("grace_minutes: 0", "grace_minute: 0", "key 'late_days.grace_minute' is not a known key; allowed keys: grace_minutes, max_per_assignment"),
+    ("weight: 40", "weight: 50", "key 'components': value 'weights homework 50, midterm 30, project 30 (sum 110)' is not allowed; allowed: weights that add up to 100"),
+    ("due: 2025-01-22", "due: 2025-02-30", "key 'assignments.hw1.due': value '2025-02-30' is not allowed; allowed: a real date"),
+    ("due: 2025-01-22", "due: next week", "key 'assignments.hw1.due': value 'next week' is not allowed; allowed: a date YYYY-MM-DD or ISO timestamp"),
+    ("  C-: 70", "  C-: 74", "key 'letter_scale.C-': value 74 is not allowed; allowed: a cutoff below C's 73"),
+    ("assignments: [midterm]", "assignments: [midterm, hw7]", "key 'components.midterm.assignments': value 'hw7' is not allowed"),
+])
+def test_mistakes_name_key_value_and_what_is_allowed(tmp_path, old, new, message):
+    with pytest.raises(CourseConfigError) as err:
+        load_course(course_with(tmp_path, {old: new}))
+    assert message in str(err.value)
+
+
+def test_a_stricter_scale_is_refused_at_load(tmp_path):
+    # "The scale may be relaxed but it will not be made more stringent": A at 94 > published 93.
+    path = course_with(tmp_path, {"online: {course: MSOL, aliases: [MSOL, C247-MSOL]}":
+                                  "online: {course: MSOL, aliases: [MSOL], relax: {A: 94}}"})
+    with pytest.raises(CourseConfigError, match=r"key 'tracks.online.relax.A': value 94 is not allowed; "
+                                                 r"allowed: a cutoff <= the published 93 \(a scale may be relaxed, never made more stringent\)"):
+        load_course(path)
+
+
+def test_a_relaxed_scale_loads(tmp_path):
+    path = course_with(tmp_path, {"online: {course: MSOL, aliases: [MSOL, C247-MSOL]}":
+                                  "online: {course: MSOL, aliases: [MSOL], relax: {A: 92, A-: 89}}"})
+    scale = dict(load_course(path).tracks["online"].scale)
+    assert scale["A"] == 92 and scale["A-"] == 89 and scale["B+"] == 86
+
+
+def test_find_course_file_walks_up_and_env_overrides(tmp_path, monkeypatch):
+    monkeypatch.delenv("AUTOGRADER_COURSE", raising=False)
+    (tmp_path / "course.yaml").write_text(COURSE_YAML.read_text())
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert find_course_file(deep) == tmp_path / "course.yaml"
+    monkeypatch.setenv("AUTOGRADER_COURSE", str(COURSE_YAML))
+    assert find_course_file(deep) == COURSE_YAML
+    monkeypatch.setenv("AUTOGRADER_COURSE", str(tmp_path / "nope.yaml"))
+    with pytest.raises(CourseConfigError, match="no such file"):
+        find_course_file(deep)
+
+
+def test_course_root_is_the_folder_of_course_yaml(course):
+    assert course.root == COURSE_YAML.parent
