@@ -10,7 +10,7 @@ import pytest
 
 from autograder.course import (CourseConfigError, LateDayPolicy, find_course_file, late_days_used,
                                load_course)
-from test_grades_support import COURSE_YAML, course_with
+from tests.test_grades_support import COURSE_YAML, course_with
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
