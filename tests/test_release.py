@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -86,8 +87,9 @@ def test_nbgrader_generate_assignment_accepts_the_source(name, assignments, tmp_
     for support in assignments[name].support_files:
         shutil.copy(support, source)
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'c147'\n")
+    env = dict(os.environ, PATH=f"{nbgrader.parent}:{os.environ.get('PATH', '')}")  # nbgrader runs `alembic`
     proc = subprocess.run([str(nbgrader), "generate_assignment", name, "--force", "--create"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     released = tmp_path / "release" / name / f"{name}.ipynb"
     assert released.is_file()
