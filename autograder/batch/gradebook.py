@@ -1,0 +1,248 @@
+"""The gradebook: an SQLite database of every grading.
+
+Tables
+  submissions  one row per (assignment, key): who, when, the notebook's bytes and hash
+  gradings     one row per grading of a submission: autograder version, hidden-tests
+               hash, scores, lateness, problems, timings; ``current`` marks the one in force
+  tests        one row per test of a grading: score, max, status, output
+
+WAL mode, a busy timeout, and one transaction per graded submission (written by
+one process, the batch's parent), so a batch killed at any moment leaves whole
+gradings only, and readers (``autograder export`` while a batch runs) always see
+a consistent state. A partial unique index keeps at most one current grading per
+submission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from autograder.results import GradingResult
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    id            INTEGER PRIMARY KEY,
+    assignment    TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    submitters    TEXT NOT NULL,          -- JSON [{sid, name, email}]
+    created_at    TEXT,                   -- ISO 8601 with offset, or NULL
+    notebook      BLOB,                   -- the file graded (NULL: no notebook)
+    notebook_name TEXT NOT NULL DEFAULT '',
+    notes         TEXT NOT NULL DEFAULT '[]',
+    seen_at       TEXT NOT NULL,
+    UNIQUE (assignment, key)
+);
+CREATE TABLE IF NOT EXISTS gradings (
+    id                 INTEGER PRIMARY KEY,
+    submission_id      INTEGER NOT NULL REFERENCES submissions(id),
+    content_hash       TEXT NOT NULL,
+    created_at         TEXT,
+    hidden_hash        TEXT NOT NULL,
+    autograder_version TEXT NOT NULL,
+    graded_at          TEXT NOT NULL,
+    current            INTEGER NOT NULL DEFAULT 1,
+    score              REAL NOT NULL,
+    raw_score          REAL NOT NULL,
+    max_score          REAL NOT NULL,
+    lateness_s         REAL NOT NULL DEFAULT 0,
+    late_days          INTEGER NOT NULL DEFAULT 0,
+    late_note          TEXT NOT NULL DEFAULT '',
+    zeroed_reason      TEXT NOT NULL DEFAULT '',
+    unusable           INTEGER NOT NULL DEFAULT 0,
+    problems           TEXT NOT NULL DEFAULT '[]',
+    grader_errors      TEXT NOT NULL DEFAULT '[]',
+    isolation          TEXT NOT NULL DEFAULT '',
+    execution_time     REAL NOT NULL DEFAULT 0,
+    timings            TEXT NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_current ON gradings(submission_id) WHERE current = 1;
+CREATE TABLE IF NOT EXISTS tests (
+    grading_id  INTEGER NOT NULL REFERENCES gradings(id),
+    number      INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    task        TEXT NOT NULL,
+    score       REAL NOT NULL,
+    max_score   REAL NOT NULL,
+    status      TEXT NOT NULL,
+    output      TEXT NOT NULL,
+    PRIMARY KEY (grading_id, number)
+);
+"""
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+@dataclass
+class StoredSubmission:
+    id: int
+    key: str
+    content_hash: str
+    submitters: list[dict[str, str]]
+    created_at: dt.datetime | None
+    notebook: bytes | None
+    notebook_name: str
+    notes: list[str]
+
+
+@dataclass
+class CurrentRow:
+    """A submission with its current grading: one CSV row."""
+
+    key: str
+    submitters: list[dict[str, str]]
+    created_at: str | None
+    notes: list[str]
+    grading_id: int
+    score: float
+    max_score: float
+    lateness_s: float
+    late_days: int
+    zeroed_reason: str
+    problems: list[str]
+    grader_errors: list[str]
+    hidden_hash: str
+    tests: dict[str, float]
+    """{test name: score}"""
+    graded_at: str
+
+
+class Gradebook:
+    """One connection to the gradebook file (created on first use)."""
+
+    def __init__(self, path: Path, *, readonly: bool = False):
+        self.path = Path(path)
+        if readonly and not self.path.exists():
+            raise FileNotFoundError(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; atomic always
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ------------------------------------------------------------- reading
+    def done_keys(self, assignment: str, hidden_hash: str) -> dict[str, tuple[str, str | None]]:
+        """{key: (content_hash, created_at)} of submissions whose current grading used ``hidden_hash``."""
+        rows = self.db.execute(
+            "SELECT s.key, g.content_hash, g.created_at FROM submissions s JOIN gradings g "
+            "ON g.submission_id = s.id AND g.current = 1 WHERE s.assignment = ? AND g.hidden_hash = ?",
+            (assignment, hidden_hash))
+        return {k: (h, c) for k, h, c in rows}
+
+    def stored_submissions(self, assignment: str) -> list[StoredSubmission]:
+        rows = self.db.execute(
+            "SELECT id, key, content_hash, submitters, created_at, notebook, notebook_name, notes "
+            "FROM submissions WHERE assignment = ? ORDER BY key", (assignment,))
+        return [StoredSubmission(i, k, h, json.loads(p), dt.datetime.fromisoformat(c) if c else None,
+                                 nb, name, json.loads(n)) for i, k, h, p, c, nb, name, n in rows]
+
+    def current_rows(self, assignment: str, keys: list[str] | None = None) -> list[CurrentRow]:
+        """Every submission of ``assignment`` with its current grading, in key order,
+        read in one transaction (a consistent snapshot while a batch writes)."""
+        self.db.execute("BEGIN")
+        try:
+            rows = self.db.execute(
+                "SELECT s.key, s.submitters, s.created_at, s.notes, g.id, g.score, g.max_score, g.lateness_s,"
+                " g.late_days, g.zeroed_reason, g.problems, g.grader_errors, g.hidden_hash, g.graded_at "
+                "FROM submissions s JOIN gradings g ON g.submission_id = s.id AND g.current = 1 "
+                "WHERE s.assignment = ? ORDER BY s.key", (assignment,)).fetchall()
+            tests: dict[int, dict[str, float]] = {}
+            for gid, name, score in self.db.execute(
+                    "SELECT t.grading_id, t.name, t.score FROM tests t JOIN gradings g ON g.id = t.grading_id "
+                    "JOIN submissions s ON s.id = g.submission_id WHERE g.current = 1 AND s.assignment = ? "
+                    "ORDER BY t.grading_id, t.number", (assignment,)):
+                tests.setdefault(gid, {})[name] = score
+        finally:
+            self.db.execute("COMMIT")
+        out = [CurrentRow(k, json.loads(p), c, json.loads(n), gid, sc, mx, ls, ld, zr, json.loads(pr),
+                          json.loads(ge), hh, tests.get(gid, {}), ga)
+               for k, p, c, n, gid, sc, mx, ls, ld, zr, pr, ge, hh, ga in rows]
+        if keys is not None:
+            wanted = set(keys)
+            out = [r for r in out if r.key in wanted]
+        return out
+
+    def test_names(self, assignment: str) -> list[str]:
+        """Test names in suite order, over the current gradings."""
+        rows = self.db.execute(
+            "SELECT t.name, MIN(t.number) FROM tests t JOIN gradings g ON g.id = t.grading_id "
+            "JOIN submissions s ON s.id = g.submission_id WHERE g.current = 1 AND s.assignment = ? "
+            "GROUP BY t.name ORDER BY MIN(t.number), t.name", (assignment,))
+        return [name for name, _ in rows]
+
+    def count_current(self, assignment: str) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM gradings g JOIN submissions s ON s.id = g.submission_id "
+            "WHERE g.current = 1 AND s.assignment = ?", (assignment,)).fetchone()[0]
+
+    # ------------------------------------------------------------- writing
+    def record(self, assignment: str, *, key: str, content_hash: str, submitters: list[dict[str, str]],
+               created_at: dt.datetime | None, notebook: bytes | None, notebook_name: str, notes: list[str],
+               result: GradingResult, lateness_s: float, hidden_hash: str, version: str,
+               timings: dict[str, float]) -> int:
+        """Store one grading in one transaction; it becomes the submission's current one.
+        Returns the grading id."""
+        when = created_at.isoformat() if created_at else None
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT id FROM submissions WHERE assignment = ? AND key = ?",
+                             (assignment, key)).fetchone()
+            people = json.dumps(submitters)
+            if row is None:
+                sub_id = db.execute(
+                    "INSERT INTO submissions (assignment, key, content_hash, submitters, created_at, notebook,"
+                    " notebook_name, notes, seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (assignment, key, content_hash, people, when, notebook, notebook_name,
+                     json.dumps(notes), now_iso())).lastrowid
+            else:
+                sub_id = row[0]
+                db.execute("UPDATE submissions SET content_hash=?, submitters=?, created_at=?, notebook=?,"
+                           " notebook_name=?, notes=?, seen_at=? WHERE id=?",
+                           (content_hash, people, when, notebook, notebook_name, json.dumps(notes), now_iso(),
+                            sub_id))
+                db.execute("UPDATE gradings SET current = 0 WHERE submission_id = ? AND current = 1", (sub_id,))
+            grading_id = db.execute(
+                "INSERT INTO gradings (submission_id, content_hash, created_at, hidden_hash, autograder_version,"
+                " graded_at, current, score, raw_score, max_score, lateness_s, late_days, late_note,"
+                " zeroed_reason, unusable, problems, grader_errors, isolation, execution_time, timings)"
+                " VALUES (?,?,?,?,?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sub_id, content_hash, when, hidden_hash, version, now_iso(), result.score, result.raw_score,
+                 result.max_score, lateness_s, result.late_days, result.late_note, result.zeroed_reason,
+                 int(result.unusable), json.dumps(result.problems), json.dumps(result.grader_errors),
+                 result.isolation, result.execution_time, json.dumps(timings))).lastrowid
+            db.executemany(
+                "INSERT INTO tests (grading_id, number, name, task, score, max_score, status, output)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                [(grading_id, n, t.name, t.task, t.score, t.max_score, t.status, t.output)
+                 for n, t in enumerate(result.tests, start=1)])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return int(grading_id)
+
+    def gradings_of(self, assignment: str) -> Iterator[tuple[str, int, float, str, int]]:
+        """(key, grading id, score, hidden hash, current) for every grading ever made."""
+        yield from self.db.execute(
+            "SELECT s.key, g.id, g.score, g.hidden_hash, g.current FROM gradings g JOIN submissions s "
+            "ON s.id = g.submission_id WHERE s.assignment = ? ORDER BY s.key, g.id", (assignment,))

@@ -1,0 +1,210 @@
+"""The worker pool: ``jobs`` long-lived processes, each with its own sandbox slot,
+grading submissions sent by the parent.
+
+Each worker imports the grader, the hidden suite's reference and pytest once and
+reuses them for every submission it grades. Workers are started with ``spawn``
+so nothing of the parent (another course's ``reference`` package, sqlite
+connections, threads) leaks into them.
+
+Slots: each student process runs as uid 61000+slot, and closing a session kills
+every process of that uid, so two graders must never share a slot. Workers
+claim a slot with an exclusive ``flock`` on ``/tmp/autograder-slots/slot-N.lock``
+(N from ``FIRST_SLOT``), so parallel workers, and parallel batches on one
+machine, get distinct slots; the lock dies with the process.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from autograder.assignment import Assignment
+from autograder.results import GradingResult
+
+FIRST_SLOT = int(os.environ.get("AUTOGRADER_FIRST_SLOT", "16"))
+LAST_SLOT = 999
+SLOT_DIR = Path(tempfile.gettempdir()) / "autograder-slots"
+
+
+@dataclass
+class Task:
+    key: str
+    notebook: bytes | None
+    notebook_name: str
+
+
+@dataclass
+class Done:
+    key: str
+    result: GradingResult
+    timings: dict[str, float]
+    """Seconds: start (student process until ready), cells, tests, other, worker (total), slot."""
+
+
+def claim_slot() -> tuple[int, Any]:
+    """The first free slot from FIRST_SLOT, held by an open locked file."""
+    SLOT_DIR.mkdir(mode=0o1777, parents=True, exist_ok=True)
+    for slot in range(FIRST_SLOT, LAST_SLOT):
+        handle = open(SLOT_DIR / f"slot-{slot}.lock", "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        return slot, handle
+    raise RuntimeError(f"no free sandbox slot in {FIRST_SLOT}..{LAST_SLOT} ({SLOT_DIR})")
+
+
+# ----------------------------------------------------------- worker side
+_state: dict[str, Any] = {}
+_timer: dict[str, float] = {}
+
+
+def _install_timers() -> None:
+    """Time the phases of ``grade_submission`` by wrapping, in this worker only,
+    the session start (split into process start and cells) and the suite run.
+    Process start is measured by a no-op cell sent right after each spawn, which
+    returns when the student process has started and imported numpy."""
+    from autograder import grading
+    from autograder.sandbox import session
+
+    original_start = session.StudentSession.start
+    original_spawn = session.StudentSession._spawn
+    original_suite = grading.run_suite
+
+    def spawn(self: Any) -> None:
+        began = time.perf_counter()
+        original_spawn(self)
+        try:
+            self.process.request({"op": "run_cell", "source": "", "label": "start"}, [], 30.0)
+        except Exception:  # noqa: BLE001 - the real first cell will see and report it
+            pass
+        _timer["start"] = _timer.get("start", 0.0) + time.perf_counter() - began
+
+    def start(self: Any) -> None:
+        began = time.perf_counter()
+        original_start(self)
+        _timer["session"] = _timer.get("session", 0.0) + time.perf_counter() - began
+
+    def run_suite(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return original_suite(*args, **kwargs)
+        finally:
+            _timer["tests"] = _timer.get("tests", 0.0) + time.perf_counter() - began
+
+    session.StudentSession._spawn = spawn  # type: ignore[method-assign]
+    session.StudentSession.start = start  # type: ignore[method-assign]
+    grading.run_suite = run_suite
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when the batch process dies, so a killed batch leaves no workers."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _init_worker(assignment: Assignment, parent: int) -> None:
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before we could ask to follow it
+        os._exit(1)
+    slot, handle = claim_slot()
+    from autograder import grading, pytest_plugin
+
+    pytest_plugin.reference_module_for(assignment.suite)  # import the reference once
+    grading.source_notebook(assignment)
+    _install_timers()
+    folder = Path(tempfile.mkdtemp(prefix=f"autograder-batch-{slot}-"))
+    _state.update(assignment=assignment, slot=slot, lock=handle, folder=folder)
+
+
+def _grade(task: Task) -> Done:
+    from autograder.grading import grade_submission
+
+    began = time.perf_counter()
+    _timer.clear()
+    assignment: Assignment = _state["assignment"]
+    name = Path(task.notebook_name or f"{assignment.name}.ipynb").name
+    path = _state["folder"] / name
+    path.unlink(missing_ok=True)
+    if task.notebook is not None:
+        path.write_bytes(task.notebook)
+    try:
+        result = grade_submission(assignment, path, slot=_state["slot"])
+    finally:
+        path.unlink(missing_ok=True)
+    total = time.perf_counter() - began
+    start = _timer.get("start", 0.0)
+    cells = max(0.0, _timer.get("session", 0.0) - start)
+    tests = _timer.get("tests", 0.0)
+    # restarts after a crash happen during tests; their spawn time is counted in start
+    timings = {"start": start, "cells": cells, "tests": tests,
+               "other": max(0.0, total - _timer.get("session", 0.0) - tests), "worker": total,
+               "slot": float(_state["slot"])}
+    return Done(task.key, result, timings)
+
+
+# ----------------------------------------------------------- parent side
+def grade_all(assignment: Assignment, tasks: Iterable[Task], jobs: int,
+              on_done: Callable[[Done], None], on_failure: Callable[[Task, str], None]) -> None:
+    """Grade ``tasks`` on ``jobs`` workers; ``on_done`` runs in this process as
+    each finishes (in completion order). A worker that dies (out of memory, killed)
+    is replaced and its submission retried once; a second death is reported through
+    ``on_failure``."""
+    pending = list(tasks)
+    attempts: dict[str, int] = {}
+    while pending:
+        queue = list(pending)
+        pending = []
+        executor = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))), mp_context=get_context("spawn"),
+                                       initializer=_init_worker, initargs=(assignment, os.getpid()))
+        futures: dict[Future[Done], Task] = {}
+        broken = False
+        try:
+            # keep a bounded number in flight so a broken pool loses little
+            it = iter(queue)
+            def top_up() -> None:
+                while len(futures) < 2 * jobs + 2:
+                    task = next(it, None)
+                    if task is None:
+                        return
+                    futures[executor.submit(_grade, task)] = task
+            top_up()
+            while futures:
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task = futures.pop(future)
+                    try:
+                        done = future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        attempts[task.key] = attempts.get(task.key, 0) + 1
+                        if attempts[task.key] >= 2:
+                            on_failure(task, "the grading worker died twice on this submission")
+                        else:
+                            pending.append(task)
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - a grader bug on one submission
+                        on_failure(task, f"the grader failed: {type(exc).__name__}: {exc}")
+                        continue
+                    on_done(done)
+                if broken:
+                    pending += list(futures.values()) + list(it)
+                    futures.clear()
+                    break
+                top_up()
+        finally:
+            executor.shutdown(wait=not broken, cancel_futures=True)

@@ -1,0 +1,41 @@
+"""``autograder regrade hw1 [--db GRADEBOOK] [--jobs N]``: re-grade every stored
+submission whose hidden tests, reference or source notebook changed since it was
+graded, from the notebooks kept in the gradebook, and print whose score changed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autograder.batch.common import add_common, add_jobs, load
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common(parser)
+    add_jobs(parser)
+    parser.add_argument("--csv", default=None, metavar="OUT", help="also write the class CSV here afterwards")
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load(args)
+    if loaded is None:
+        return 2
+    assignment, db_path = loaded
+    if not db_path.exists():
+        print(f"error: no gradebook at {db_path}; run `autograder batch {assignment.name} INPUT` first "
+              "(or give --db).", file=sys.stderr)
+        return 2
+    from autograder.batch.core import print_problems, run_regrade, write_csv
+    from autograder.batch.gradebook import Gradebook
+
+    report = run_regrade(assignment, jobs=args.jobs, db_path=db_path, progress=not args.no_progress)
+    print_problems(report, sys.stderr)
+    for key, who, old, new in report.changes:
+        print(f"{who} [{key}]: {old:g} -> {new:g} ({new - old:+g})")
+    print(f"{assignment.name}: {report.graded} of {report.total} stored submissions regraded "
+          f"(tests changed since grading), {len(report.changes)} scores changed, "
+          f"{report.skipped} already current; {report.seconds:.1f} s")
+    if args.csv:
+        with Gradebook(db_path) as book:
+            print(f"csv: {write_csv(book, assignment.name, args.csv)}")
+    return 1 if report.failed else 0
