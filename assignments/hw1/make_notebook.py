@@ -49,7 +49,7 @@ def suite_points() -> Counter:
     points: Counter = Counter()
     for node in ast.parse(SUITE.read_text()).body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            marks = {d.func.id: d.args[0].value for d in node.decorator_list if isinstance(d, ast.Call)}
+            marks = {d.func.attr: d.args[0].value for d in node.decorator_list if isinstance(d, ast.Call)}
             points[marks["task"]] += marks["points"]
     return points
 
@@ -286,11 +286,8 @@ assert np.allclose(grad_small, [-13 / 3, -2.0]), f"expected [-4.333, -2], got {g
 """, """
 rng_h = np.random.default_rng(1)
 X_h, th_h, y_h = rng_h.normal(size=(15, 3)), rng_h.normal(size=3), rng_h.normal(size=15)
-fd_h = np.zeros(3)
-for j in range(3):
-    e_h = np.zeros(3)
-    e_h[j] = 1e-6
-    fd_h[j] = (squared_error_loss(th_h + e_h, X_h, y_h) - squared_error_loss(th_h - e_h, X_h, y_h)) / 2e-6
+loss_h = lambda t: np.sum((y_h - X_h @ t) ** 2) / 30  # the loss, written out: no dependence on your loss
+fd_h = np.array([(loss_h(th_h + e) - loss_h(th_h - e)) / 2e-6 for e in 1e-6 * np.eye(3)])
 assert np.allclose(squared_error_gradient(th_h, X_h, y_h), fd_h, rtol=1e-5, atol=1e-7)
 assert np.allclose(squared_error_gradient(th_h, X_h, y_h), X_h.T @ (X_h @ th_h - y_h) / 15)
 """)

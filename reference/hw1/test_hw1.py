@@ -35,10 +35,6 @@ from autograder.testing import (
     rng,
 )
 
-points = pytest.mark.points
-task = pytest.mark.task
-visible = pytest.mark.visible
-
 GRADIENT_TOL = 1e-5  # centred differences with h = 1e-5 are good to ~1e-8 here
 FLOAT32_TOL = 1e-4
 
@@ -72,9 +68,9 @@ def unpack(result, count: int, call: str):
 # =====================================================================
 # polynomial_features  (6 points)
 # =====================================================================
-@visible
-@task("polynomial_features")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("polynomial_features")
+@pytest.mark.points(2)
 def test_polynomial_features_small(student, reference):
     """polynomial_features on 3 samples, degree 2: shape and column order x^2, x, 1."""
     x = np.array([2.0, -1.0, 0.5])
@@ -83,8 +79,8 @@ def test_polynomial_features_small(student, reference):
     assert_close(got, reference.polynomial_features(x, 2), call=call)
 
 
-@task("polynomial_features")
-@points(2)
+@pytest.mark.task("polynomial_features")
+@pytest.mark.points(2)
 def test_polynomial_features_degrees(student, reference):
     """polynomial_features for degrees 0, 1 and 4 on random inputs."""
     x = rng(101).uniform(-2, 2, size=7)
@@ -94,8 +90,8 @@ def test_polynomial_features_degrees(student, reference):
         assert_unchanged(student, call=call)
 
 
-@task("polynomial_features")
-@points(2)
+@pytest.mark.task("polynomial_features")
+@pytest.mark.points(2)
 def test_polynomial_features_single_sample_and_int(student, reference):
     """polynomial_features with one sample, and with integer inputs."""
     x1 = np.array([1.7])
@@ -109,9 +105,9 @@ def test_polynomial_features_single_sample_and_int(student, reference):
 # =====================================================================
 # squared_error_loss  (6 points)
 # =====================================================================
-@visible
-@task("squared_error_loss")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("squared_error_loss")
+@pytest.mark.points(2)
 def test_squared_error_loss_small(student, reference):
     """squared_error_loss on a 3-sample, 2-parameter problem you can check by hand."""
     X = np.array([[1.0, 1.0], [2.0, 1.0], [3.0, 1.0]])
@@ -122,8 +118,8 @@ def test_squared_error_loss_small(student, reference):
     assert_close(got, reference.squared_error_loss(theta, X, y), call=call)
 
 
-@task("squared_error_loss")
-@points(2)
+@pytest.mark.task("squared_error_loss")
+@pytest.mark.points(2)
 def test_squared_error_loss_shapes(student, reference):
     """squared_error_loss for (N, D) = (25, 4), (1, 1) and (6, 6)."""
     for seed, (N, D) in enumerate([(25, 4), (1, 1), (6, 6)]):
@@ -134,8 +130,8 @@ def test_squared_error_loss_shapes(student, reference):
         assert_unchanged(student, call=call)
 
 
-@task("squared_error_loss")
-@points(2)
+@pytest.mark.task("squared_error_loss")
+@pytest.mark.points(2)
 def test_squared_error_loss_float32_and_int(student, reference):
     """squared_error_loss with float32 inputs and with integer inputs."""
     X, theta, y = regression_problem(210, 30, 3, dtype=np.float32)
@@ -153,9 +149,9 @@ def test_squared_error_loss_float32_and_int(student, reference):
 # =====================================================================
 # squared_error_gradient  (8 points)
 # =====================================================================
-@visible
-@task("squared_error_gradient")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("squared_error_gradient")
+@pytest.mark.points(2)
 def test_squared_error_gradient_small(student, reference):
     """squared_error_gradient on a 3-sample, 2-parameter problem you can check by hand."""
     X = np.array([[1.0, 1.0], [2.0, 1.0], [3.0, 1.0]])
@@ -166,8 +162,8 @@ def test_squared_error_gradient_small(student, reference):
     assert_close(got, reference.squared_error_gradient(theta, X, y), call=call)
 
 
-@task("squared_error_gradient")
-@points(3)
+@pytest.mark.task("squared_error_gradient")
+@pytest.mark.points(3)
 def test_squared_error_gradient_shapes(student, reference):
     """squared_error_gradient for (N, D) = (30, 5), (1, 3), (4, 1) and (50, 2)."""
     for seed, (N, D) in enumerate([(30, 5), (1, 3), (4, 1), (50, 2)]):
@@ -178,8 +174,8 @@ def test_squared_error_gradient_shapes(student, reference):
         assert_unchanged(student, call=call)
 
 
-@task("squared_error_gradient")
-@points(3)
+@pytest.mark.task("squared_error_gradient")
+@pytest.mark.points(3)
 def test_squared_error_gradient_float32_and_int(student, reference):
     """squared_error_gradient with float32 inputs and with integer inputs."""
     X, theta, y = regression_problem(310, 40, 4, dtype=np.float32)
@@ -197,9 +193,9 @@ def test_squared_error_gradient_float32_and_int(student, reference):
 # =====================================================================
 # fit_least_squares  (8 points)
 # =====================================================================
-@visible
-@task("fit_least_squares")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("fit_least_squares")
+@pytest.mark.points(2)
 def test_fit_least_squares_exact_line(student, reference):
     """fit_least_squares recovers the line y = 2x + 1 from 4 noise-free points."""
     x = np.array([0.0, 1.0, 2.0, 3.0])
@@ -210,11 +206,11 @@ def test_fit_least_squares_exact_line(student, reference):
     assert_close(got, reference.fit_least_squares(X, y), call=call)
 
 
-@task("fit_least_squares")
-@points(3)
+@pytest.mark.task("fit_least_squares")
+@pytest.mark.points(3)
 def test_fit_least_squares_shapes(student, reference):
-    """fit_least_squares for (N, D) = (50, 4), (6, 6) square, (10, 1) and (2, 2)."""
-    for seed, (N, D) in enumerate([(50, 4), (6, 6), (10, 1), (2, 2)]):
+    """fit_least_squares for (N, D) = (50, 4), (6, 6) square, (10, 1), (2, 2) and (1, 1)."""
+    for seed, (N, D) in enumerate([(50, 4), (6, 6), (10, 1), (2, 2), (1, 1)]):
         X, _, y = regression_problem(400 + seed, N, D)
         call = f"fit_least_squares(X {shape_str(X)}, y {shape_str(y)})"
         got = student.fit_least_squares(X, y)
@@ -222,8 +218,8 @@ def test_fit_least_squares_shapes(student, reference):
         assert_unchanged(student, call=call)
 
 
-@task("fit_least_squares")
-@points(3)
+@pytest.mark.task("fit_least_squares")
+@pytest.mark.points(3)
 def test_fit_least_squares_polynomial_and_int(student, reference):
     """fit_least_squares on cubic polynomial features of noisy data, and on integer arrays."""
     g = rng(410)
@@ -241,9 +237,9 @@ def test_fit_least_squares_polynomial_and_int(student, reference):
 # =====================================================================
 # gradient_descent  (10 points)
 # =====================================================================
-@visible
-@task("gradient_descent")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("gradient_descent")
+@pytest.mark.points(2)
 def test_gradient_descent_small(student, reference):
     """gradient_descent: 3 steps from zeros on a 3-sample problem; theta and losses."""
     X = np.array([[1.0, 1.0], [2.0, 1.0], [3.0, 1.0]])
@@ -255,8 +251,8 @@ def test_gradient_descent_small(student, reference):
     assert_close(losses, ref_losses, call=call, what="losses")
 
 
-@task("gradient_descent")
-@points(3)
+@pytest.mark.task("gradient_descent")
+@pytest.mark.points(3)
 def test_gradient_descent_losses_before_each_step(student, reference):
     """gradient_descent: losses[t] is the loss BEFORE step t, so losses[0] is the loss at theta0."""
     X, theta0, y = regression_problem(500, 20, 3)
@@ -269,8 +265,8 @@ def test_gradient_descent_losses_before_each_step(student, reference):
     assert_close(theta, ref_theta, call=call, what="theta")
 
 
-@task("gradient_descent")
-@points(3)
+@pytest.mark.task("gradient_descent")
+@pytest.mark.points(3)
 def test_gradient_descent_many_steps(student, reference):
     """gradient_descent: 200 steps on a (60, 4) problem, default and given theta0."""
     X, theta0, y = regression_problem(510, 60, 4)
@@ -287,8 +283,8 @@ def test_gradient_descent_many_steps(student, reference):
         assert_close(losses, ref_losses, call=call, what="losses")
 
 
-@task("gradient_descent")
-@points(2)
+@pytest.mark.task("gradient_descent")
+@pytest.mark.points(2)
 def test_gradient_descent_keeps_theta0_and_zero_steps(student, reference):
     """gradient_descent leaves theta0 unchanged, and 0 steps return theta0 and no losses."""
     X, theta0, y = regression_problem(520, 15, 2)
@@ -357,9 +353,9 @@ def check_split(result, X, y, val_fraction, test_fraction, call):
     return ids
 
 
-@visible
-@task("train_val_test_split")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("train_val_test_split")
+@pytest.mark.points(2)
 def test_split_small(student):
     """train_val_test_split of 10 rows into 5/2/3: disjoint, covering, paired."""
     X, y = split_data(10, 2, 600)
@@ -367,8 +363,8 @@ def test_split_small(student):
     check_split(student.train_val_test_split(X, y, 0.2, 0.3, 0), X, y, 0.2, 0.3, call)
 
 
-@task("train_val_test_split")
-@points(3)
+@pytest.mark.task("train_val_test_split")
+@pytest.mark.points(3)
 def test_split_properties(student):
     """train_val_test_split on 53 and 7 rows with uneven fractions: disjoint, covering, paired, sizes."""
     for N, D, vf, tf, seed in [(53, 3, 0.15, 0.25, 7), (7, 1, 0.3, 0.15, 3), (120, 4, 0.1, 0.1, 12345)]:
@@ -377,8 +373,8 @@ def test_split_properties(student):
         check_split(student.train_val_test_split(X, y, vf, tf, seed), X, y, vf, tf, call)
 
 
-@task("train_val_test_split")
-@points(2)
+@pytest.mark.task("train_val_test_split")
+@pytest.mark.points(2)
 def test_split_depends_on_seed_only(student):
     """train_val_test_split: the same seed gives the same split; different seeds give different ones."""
     X, y = split_data(60, 2, 620)
@@ -392,8 +388,8 @@ def test_split_depends_on_seed_only(student):
                 f"{call.format('6 or 7')}: different seeds gave the same split; shuffle the rows with a generator seeded by `seed`.")
 
 
-@task("train_val_test_split")
-@points(1)
+@pytest.mark.task("train_val_test_split")
+@pytest.mark.points(1)
 def test_split_leaves_inputs_unchanged(student):
     """train_val_test_split does not shuffle X or y in place."""
     X, y = split_data(30, 3, 630)
@@ -422,9 +418,9 @@ def check_select(student, reference, x_tr, y_tr, x_va, y_va, degrees):
                 f"{call}: best_degree is not the degree with the smallest validation loss.")
 
 
-@visible
-@task("select_degree")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("select_degree")
+@pytest.mark.points(2)
 def test_select_degree_small(student, reference):
     """select_degree on noisy cubic data with degrees [1, 2, 3]."""
     x_tr, y_tr = cubic_data(700, 30)
@@ -432,8 +428,8 @@ def test_select_degree_small(student, reference):
     check_select(student, reference, x_tr, y_tr, x_va, y_va, [1, 2, 3])
 
 
-@task("select_degree")
-@points(3)
+@pytest.mark.task("select_degree")
+@pytest.mark.points(3)
 def test_select_degree_validation_not_training(student, reference):
     """select_degree with unsorted degrees up to 8: the best validation loss is not the best training loss."""
     g = rng(22)
@@ -444,8 +440,8 @@ def test_select_degree_validation_not_training(student, reference):
     check_select(student, reference, x_tr, y_tr, x_va, y_va, [4, 1, 2, 8, 3, 6, 0])
 
 
-@task("select_degree")
-@points(3)
+@pytest.mark.task("select_degree")
+@pytest.mark.points(3)
 def test_select_degree_shapes(student, reference):
     """select_degree with a single degree, and with a 2-sample validation set."""
     x_tr, y_tr = cubic_data(710, 25)
@@ -458,9 +454,9 @@ def test_select_degree_shapes(student, reference):
 # =====================================================================
 # grad_quadratic_form  (6 points)
 # =====================================================================
-@visible
-@task("grad_quadratic_form")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("grad_quadratic_form")
+@pytest.mark.points(2)
 def test_grad_quadratic_form_small(student, reference):
     """grad_quadratic_form for the non-symmetric A = [[1, 2], [0, 3]] at x = [1, 1]."""
     A = np.array([[1.0, 2.0], [0.0, 3.0]])
@@ -470,8 +466,8 @@ def test_grad_quadratic_form_small(student, reference):
     assert_close(got, reference.grad_quadratic_form(A, x), call=call)
 
 
-@task("grad_quadratic_form")
-@points(2)
+@pytest.mark.task("grad_quadratic_form")
+@pytest.mark.points(2)
 def test_grad_quadratic_form_nonsymmetric(student, reference):
     """grad_quadratic_form for random non-symmetric A of sizes 5 and 3."""
     for seed, n in enumerate([5, 3]):
@@ -483,8 +479,8 @@ def test_grad_quadratic_form_nonsymmetric(student, reference):
         assert_unchanged(student, call=call)
 
 
-@task("grad_quadratic_form")
-@points(2)
+@pytest.mark.task("grad_quadratic_form")
+@pytest.mark.points(2)
 def test_grad_quadratic_form_symmetric_1d_and_int(student, reference):
     """grad_quadratic_form for a symmetric A, for n = 1, and for integer arrays."""
     g = rng(810)
@@ -502,9 +498,9 @@ def test_grad_quadratic_form_symmetric_1d_and_int(student, reference):
 # =====================================================================
 # grad_bilinear_form  (6 points)
 # =====================================================================
-@visible
-@task("grad_bilinear_form")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("grad_bilinear_form")
+@pytest.mark.points(2)
 def test_grad_bilinear_form_small(student, reference):
     """grad_bilinear_form for z (2,), A (2, 3), x (3,): the gradient has the shape of A."""
     z = np.array([1.0, -2.0])
@@ -515,8 +511,8 @@ def test_grad_bilinear_form_small(student, reference):
     assert_close(got, reference.grad_bilinear_form(z, A, x), call=call)
 
 
-@task("grad_bilinear_form")
-@points(2)
+@pytest.mark.task("grad_bilinear_form")
+@pytest.mark.points(2)
 def test_grad_bilinear_form_nonsquare(student, reference):
     """grad_bilinear_form for (m, n) = (4, 2), (1, 5) and (3, 1)."""
     for seed, (m, n) in enumerate([(4, 2), (1, 5), (3, 1)]):
@@ -527,8 +523,8 @@ def test_grad_bilinear_form_nonsquare(student, reference):
         assert_unchanged(student, call=call)
 
 
-@task("grad_bilinear_form")
-@points(2)
+@pytest.mark.task("grad_bilinear_form")
+@pytest.mark.points(2)
 def test_grad_bilinear_form_square(student, reference):
     """grad_bilinear_form for a square A (3, 3), where a transposed answer has the right shape."""
     g = rng(910)
@@ -540,9 +536,9 @@ def test_grad_bilinear_form_square(student, reference):
 # =====================================================================
 # numerical_gradient  (8 points)
 # =====================================================================
-@visible
-@task("numerical_gradient")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("numerical_gradient")
+@pytest.mark.points(2)
 def test_numerical_gradient_small(student):
     """numerical_gradient of f(x) = sum(x^2) at x (3,) is close to 2x."""
     f = student.define("lambda x: np.sum(x ** 2)")
@@ -552,8 +548,8 @@ def test_numerical_gradient_small(student):
     assert_close(got, 2 * x, call=call, tol=GRADIENT_TOL)
 
 
-@task("numerical_gradient")
-@points(3)
+@pytest.mark.task("numerical_gradient")
+@pytest.mark.points(3)
 def test_numerical_gradient_high_curvature(student):
     """numerical_gradient of sum(exp(40 x)) and sum(cos(50 x)): needs centred differences."""
     x3 = rng(1000).uniform(-0.1, 0.1, size=3)
@@ -568,8 +564,8 @@ def test_numerical_gradient_high_curvature(student):
     assert_unchanged(student, call=call)
 
 
-@task("numerical_gradient")
-@points(2)
+@pytest.mark.task("numerical_gradient")
+@pytest.mark.points(2)
 def test_numerical_gradient_matrix_input(student):
     """numerical_gradient at a (2, 3) matrix x of a weighted sum of sines; x stays unchanged."""
     x = rng(1010).normal(size=(2, 3))
@@ -581,8 +577,8 @@ def test_numerical_gradient_matrix_input(student):
     assert_close(got, 3.0 * np.cos(3.0 * x) * W, call=call, tol=GRADIENT_TOL)
 
 
-@task("numerical_gradient")
-@points(1)
+@pytest.mark.task("numerical_gradient")
+@pytest.mark.points(1)
 def test_numerical_gradient_uses_h(student, reference):
     """numerical_gradient uses the step h it is given (h = 0.01 on a cubic), not a fixed one."""
     x = np.array([0.5, -1.0, 2.0])
@@ -621,9 +617,9 @@ def fitted(student, X, y, K):
     return call, unpack(student.fit_gaussian_classes(X, y, K), 3, call)
 
 
-@visible
-@task("fit_gaussian_classes")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("fit_gaussian_classes")
+@pytest.mark.points(2)
 def test_fit_gaussian_classes_small(student, reference):
     """fit_gaussian_classes on 5 one-dimensional samples of 2 classes."""
     X = np.array([[0.0], [2.0], [10.0], [1.0], [12.0]])
@@ -634,8 +630,8 @@ def test_fit_gaussian_classes_small(student, reference):
         assert_close(got, expected, call=call, what=name)
 
 
-@task("fit_gaussian_classes")
-@points(2)
+@pytest.mark.task("fit_gaussian_classes")
+@pytest.mark.points(2)
 def test_fit_gaussian_classes_priors(student, reference):
     """fit_gaussian_classes: priors are the class frequencies (unequal classes, D = 1, 2, 3)."""
     for seed, sizes, D in GAUSSIAN_CASES:
@@ -644,8 +640,8 @@ def test_fit_gaussian_classes_priors(student, reference):
         assert_close(priors, reference.fit_gaussian_classes(X, y, len(sizes))[0], call=call, what="priors")
 
 
-@task("fit_gaussian_classes")
-@points(3)
+@pytest.mark.task("fit_gaussian_classes")
+@pytest.mark.points(3)
 def test_fit_gaussian_classes_means(student, reference):
     """fit_gaussian_classes: means (K, D) of each class (unequal classes, D = 1, 2, 3)."""
     for seed, sizes, D in GAUSSIAN_CASES:
@@ -655,8 +651,8 @@ def test_fit_gaussian_classes_means(student, reference):
         assert_unchanged(student, call=call)
 
 
-@task("fit_gaussian_classes")
-@points(3)
+@pytest.mark.task("fit_gaussian_classes")
+@pytest.mark.points(3)
 def test_fit_gaussian_classes_covariances(student, reference):
     """fit_gaussian_classes: maximum-likelihood covariances (K, D, D), divided by N_k."""
     for seed, sizes, D in GAUSSIAN_CASES:
@@ -673,9 +669,9 @@ def spd(seed: int, D: int) -> np.ndarray:
     return B @ B.T + 0.5 * np.eye(D)
 
 
-@visible
-@task("gaussian_log_density")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("gaussian_log_density")
+@pytest.mark.points(2)
 def test_gaussian_log_density_standard(student, reference):
     """gaussian_log_density of the standard normal in 2 dimensions at 3 points."""
     X = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, -2.0]])
@@ -685,8 +681,8 @@ def test_gaussian_log_density_standard(student, reference):
     assert_close(got, reference.gaussian_log_density(X, mean, cov), call=call)
 
 
-@task("gaussian_log_density")
-@points(3)
+@pytest.mark.task("gaussian_log_density")
+@pytest.mark.points(3)
 def test_gaussian_log_density_full_covariance(student, reference):
     """gaussian_log_density with a full (non-diagonal) covariance, D = 3 and D = 5."""
     for seed, (N, D) in enumerate([(20, 3), (8, 5)]):
@@ -697,8 +693,8 @@ def test_gaussian_log_density_full_covariance(student, reference):
         assert_unchanged(student, call=call)
 
 
-@task("gaussian_log_density")
-@points(3)
+@pytest.mark.task("gaussian_log_density")
+@pytest.mark.points(3)
 def test_gaussian_log_density_d1_and_n1(student, reference):
     """gaussian_log_density for D = 1 (variance 4) and for a single sample (N = 1)."""
     X = rng(1220).normal(size=(7, 1)) * 3
@@ -715,9 +711,9 @@ def test_gaussian_log_density_d1_and_n1(student, reference):
 # The parameters come from the REFERENCE fit, so a mistake in
 # fit_gaussian_classes costs nothing here.
 # =====================================================================
-@visible
-@task("predict_max_likelihood")
-@points(2)
+@pytest.mark.visible
+@pytest.mark.task("predict_max_likelihood")
+@pytest.mark.points(2)
 def test_predict_max_likelihood_separated(student, reference):
     """predict_max_likelihood on two well-separated 1-D classes."""
     priors = np.array([0.5, 0.5])
@@ -729,8 +725,8 @@ def test_predict_max_likelihood_separated(student, reference):
                        reference.predict_max_likelihood(X, priors, means, covs), call=call)
 
 
-@task("predict_max_likelihood")
-@points(3)
+@pytest.mark.task("predict_max_likelihood")
+@pytest.mark.points(3)
 def test_predict_max_likelihood_unequal_priors(student, reference):
     """predict_max_likelihood with priors 0.8 / 0.15 / 0.05 and overlapping classes: the priors change many labels."""
     g = rng(31)
@@ -747,8 +743,8 @@ def test_predict_max_likelihood_unequal_priors(student, reference):
     assert_unchanged(student, call=call)
 
 
-@task("predict_max_likelihood")
-@points(3)
+@pytest.mark.task("predict_max_likelihood")
+@pytest.mark.points(3)
 def test_predict_max_likelihood_d1_unequal_variances(student, reference):
     """predict_max_likelihood in 1-D with unequal priors and variances (a quadratic boundary)."""
     g = rng(1300)
