@@ -1,0 +1,261 @@
+"""``autograder gradescope hw1 [--out DIR] [--try SUBMISSION.ipynb]``.
+
+Builds ``DIR/hw1-autograder.zip`` for Gradescope's "Configure Autograder"
+page. The zip holds, at its root::
+
+    setup.sh, run_autograder        Gradescope's two entry points (LF, executable)
+    pyproject.toml, autograder/     the platform
+    course.yaml                     the course's rules (late days, visibility, limits)
+    reference/__init__.py
+    reference/hw1/                  hw1's hidden reference and hidden tests (locked to root by setup.sh)
+    assignments/hw1/hw1.ipynb       the RELEASED notebook (no solutions, no hidden tests): the grader
+                                    reads its cell structure to restore locked instructor cells
+    assignments/hw1/<support files> the data helpers students also get
+
+and nothing of any other assignment. ``--try`` then lays the zip out the way
+Gradescope does under a scratch root, runs ``setup.sh`` and ``run_autograder``
+with ``AUTOGRADER_ROOT`` pointing there, and prints what the student would see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import autograder
+from autograder.errors import UnusableInput
+
+TEMPLATES = Path(__file__).with_name("templates")
+PLATFORM_DIR = Path(autograder.__file__).resolve().parent
+ZIP_DATE = (2025, 1, 1, 0, 0, 0)  # fixed: the same inputs give the same zip
+SKIP_PARTS = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache")
+
+
+# ---------------------------------------------------------------- building
+def _template(name: str, assignment: str) -> bytes:
+    text = (TEMPLATES / name).read_text(encoding="utf-8").replace("\r\n", "\n")
+    return text.replace("__ASSIGNMENT__", assignment).encode("utf-8")
+
+
+def _platform_files() -> list[tuple[str, Path]]:
+    files = []
+    for path in sorted(PLATFORM_DIR.rglob("*")):
+        rel = path.relative_to(PLATFORM_DIR)
+        if not path.is_file() or any(p in SKIP_PARTS for p in rel.parts) or path.suffix in (".pyc", ".pyo"):
+            continue
+        files.append((f"autograder/{rel.as_posix()}", path))
+    pyproject = PLATFORM_DIR.parent / "pyproject.toml"
+    if not pyproject.is_file():
+        raise UnusableInput(f"the platform's pyproject.toml is not beside {PLATFORM_DIR}; "
+                            "build from a checkout of the platform (pip install -e .).")
+    files.append(("pyproject.toml", pyproject))
+    return files
+
+
+def zip_entries(assignment: Any, released: dict[str, Any]) -> dict[str, tuple[bytes, int]]:
+    """``{path in zip: (content, unix mode)}`` for one assignment's autograder."""
+    name = assignment.name
+    root = Path(assignment.course_root)
+    entries: dict[str, tuple[bytes, int]] = {
+        "setup.sh": (_template("setup.sh", name), 0o755),
+        "run_autograder": (_template("run_autograder", name), 0o755),
+        "course.yaml": ((root / "course.yaml").read_bytes(), 0o644),
+    }
+    for arcname, path in _platform_files():
+        entries[arcname] = (path.read_bytes(), 0o644)
+    reference_root = root / "reference"
+    init = reference_root / "__init__.py"
+    entries["reference/__init__.py"] = (init.read_bytes() if init.is_file() else b"", 0o644)
+    package = Path(assignment.reference_package)
+    for path in sorted(package.rglob("*")):
+        rel = path.relative_to(package)
+        if path.is_file() and not any(p in SKIP_PARTS for p in rel.parts) and path.suffix not in (".pyc", ".pyo"):
+            entries[f"reference/{name}/{rel.as_posix()}"] = (path.read_bytes(), 0o644)
+    folder = f"assignments/{name}"
+    entries[f"{folder}/{Path(assignment.source_notebook).name}"] = (
+        (json.dumps(released, indent=1) + "\n").encode("utf-8"), 0o644)
+    for path in assignment.support_files:
+        entries[f"{folder}/{path.name}"] = (path.read_bytes(), 0o644)
+    return entries
+
+
+def write_zip(entries: dict[str, tuple[bytes, int]], target: Path) -> Path:
+    """Write the zip atomically, entries sorted, dates fixed, modes recorded."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".partial")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for arcname in sorted(entries):
+            data, mode = entries[arcname]
+            info = zipfile.ZipInfo(arcname, date_time=ZIP_DATE)
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            info.create_system = 3  # unix, so that the modes are honoured
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    os.replace(tmp, target)
+    return target
+
+
+def build_zip(assignment: Any, out_dir: Path) -> Path:
+    """Build ``out_dir/<name>-autograder.zip``; returns its path."""
+    from autograder.release import release_notebook
+
+    released = release_notebook(assignment)
+    return write_zip(zip_entries(assignment, released), Path(out_dir) / f"{assignment.name}-autograder.zip")
+
+
+# ---------------------------------------------------------------- trying
+def unpack(zip_path: Path, root: Path) -> None:
+    """Lay the zip out as Gradescope does: ``root/source`` and ``root/run_autograder``."""
+    source = root / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            target = source / info.filename
+            if not target.resolve().is_relative_to(source.resolve()):
+                raise UnusableInput(f"{zip_path}: entry {info.filename!r} points outside the zip")
+            archive.extract(info, source)
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                os.chmod(target, mode)
+    shutil.copy2(source / "run_autograder", root / "run_autograder")
+
+
+def trial_metadata(assignment_title: str, due: dt.datetime, created_at: dt.datetime) -> dict[str, Any]:
+    """submission_metadata.json in Gradescope's format, for a trial run."""
+    fmt = "%Y-%m-%dT%H:%M:%S.%f%z"
+
+    def iso(when: dt.datetime) -> str:
+        text = when.strftime(fmt)
+        return text[:-2] + ":" + text[-2:]
+
+    return {
+        "id": 1, "created_at": iso(created_at), "assignment_id": None, "submission_method": "upload",
+        "users": [{"id": 1, "email": "try.student@example.edu", "name": "Try Student", "sid": "",
+                   "assignment": {"due_date": iso(due), "late_due_date": None}}],
+        "assignment": {"id": 1, "title": assignment_title, "due_date": iso(due), "late_due_date": None,
+                       "total_points": "100.0", "group_submission": False, "group_size": None},
+        "previous_submissions": [],
+    }
+
+
+def run_in_root(root: Path, *, setup: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run ``setup.sh`` (if asked) then ``run_autograder`` with ``AUTOGRADER_ROOT=root``."""
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root))
+    if setup:
+        done = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=env,
+                              capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"setup.sh failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def student_view(results: dict[str, Any]) -> str:
+    """results.json the way Gradescope shows it to the student (and what it holds back)."""
+    total = sum(float(t.get("max_score", 0)) for t in results.get("tests", []))
+    lines = [f"=== What the student sees: {results['score']:g} / {total:g} ===", "", results.get("output", ""), ""]
+    hidden = 0
+    for test in results.get("tests", []):
+        visibility = test.get("visibility", "visible")
+        tag = "" if visibility == "visible" else f"   [{visibility}: not shown to the student until then]"
+        if visibility != "visible":
+            hidden += 1
+        lines.append(f"{test.get('status', ''):>6}  {test.get('score', 0):g}/{test.get('max_score', 0):g}  "
+                     f"{test.get('name', '')}{tag}")
+        output = (test.get("output") or "").strip()
+        if output and test.get("status") != "passed":
+            lines += ["          " + line for line in output.splitlines()[:6]]
+    if hidden:
+        lines += ["", f"({hidden} test(s) are hidden from the student until their visibility allows.)"]
+    return "\n".join(lines)
+
+
+def try_zip(zip_path: Path, assignment: Any, course: Any, submission: Path, *, root: Path | None,
+            late_hours: float | None, keep: bool) -> int:
+    policy = course.assignment(assignment.name)
+    created = policy.due - dt.timedelta(minutes=1) if late_hours is None else policy.due + dt.timedelta(hours=late_hours)
+    scratch = root is None
+    root = Path(tempfile.mkdtemp(prefix="autograder-try-")) if root is None else Path(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o755)
+        unpack(zip_path, root)
+        for sub in ("submission", "results"):
+            shutil.rmtree(root / sub, ignore_errors=True)
+            (root / sub).mkdir()
+        shutil.copy2(submission, root / "submission" / submission.name)
+        (root / "submission_metadata.json").write_text(
+            json.dumps(trial_metadata(policy.title, policy.due, created), indent=2))
+        print(f"trying {zip_path.name} under {root} (submitted at {created.isoformat()}); "
+              "setup.sh takes about a minute the first time ...", flush=True)
+        started = time.monotonic()
+        done = run_in_root(root)
+        elapsed = time.monotonic() - started
+        results_file = root / "results" / "results.json"
+        if not results_file.is_file():
+            print(f"error: run_autograder wrote no results.json\n{done.stdout}\n{done.stderr}", file=sys.stderr)
+            return 1
+        results = json.loads(results_file.read_text())
+        print(student_view(results))
+        print(f"\n--- autograder stdout (Gradescope shows it to: {results.get('stdout_visibility')}) ---")
+        print((done.stdout + done.stderr).strip())
+        print(f"\nresults.json: {results_file if (keep or not scratch) else '(removed with the scratch root)'}; "
+              f"setup + run took {elapsed:.1f} s")
+        errors = [t for t in results.get("tests", []) if "autograder-error" in (t.get("tags") or [])]
+        return 1 if errors else 0
+    finally:
+        if scratch and not keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the verb
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", help="assignment name in course.yaml, e.g. hw1")
+    parser.add_argument("--out", type=Path, default=Path("build"), metavar="DIR",
+                        help="folder for <assignment>-autograder.zip (default: build/)")
+    parser.add_argument("--course", type=Path, default=None, help="course.yaml (default: found from the current folder)")
+    parser.add_argument("--try", dest="try_submission", type=Path, metavar="SUBMISSION.ipynb",
+                        help="after building, run the zip on this submission exactly as Gradescope would "
+                             "(under a scratch AUTOGRADER_ROOT) and print what the student would see")
+    parser.add_argument("--late", type=float, metavar="HOURS", default=None,
+                        help="with --try: pretend the submission came this many hours after the due date "
+                             "(default: one minute before it)")
+    parser.add_argument("--root", type=Path, metavar="DIR", default=None,
+                        help="with --try: lay the zip out under DIR and keep it; a later --try with the same "
+                             "DIR reuses its virtual environment (default: a temporary folder, removed)")
+    parser.add_argument("--keep", action="store_true", help="with --try: keep the temporary root")
+
+
+def run(args: argparse.Namespace) -> int:
+    from autograder.assignment import load_assignment
+    from autograder.course import load_course
+
+    try:
+        assignment = load_assignment(args.assignment, args.course)
+        course = load_course(Path(assignment.course_root) / "course.yaml")
+        if args.try_submission is not None and not args.try_submission.is_file():
+            raise UnusableInput(f"--try {args.try_submission}: no such file")
+        zip_path = build_zip(assignment, args.out)
+    except UnusableInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with zipfile.ZipFile(zip_path) as archive:
+        count = len(archive.namelist())
+    print(f"wrote {zip_path} ({count} files, {zip_path.stat().st_size // 1024} KiB): upload it on Gradescope under "
+          f"the assignment's Configure Autograder > Zip file upload.")
+    if args.try_submission is None:
+        return 0
+    return try_zip(zip_path, assignment, course, args.try_submission, root=args.root,
+                   late_hours=args.late, keep=args.keep)

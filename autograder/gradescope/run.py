@@ -1,0 +1,342 @@
+"""What ``run_autograder`` runs for every submission inside Gradescope's container.
+
+``python -m autograder.gradescope.run ASSIGNMENT`` (cwd ``$ROOT/source``):
+
+1. find the notebook in ``$ROOT/submission/`` (renamed or several: pick the
+   sensible one and say which);
+2. read ``$ROOT/submission_metadata.json`` (``created_at``, due dates);
+3. grade it in the sandbox;
+4. apply the late rules one submission can decide (``course.yaml``);
+5. write ``$ROOT/results/results.json``, ALWAYS: if anything above fails,
+   a score of 0 with an "Autograder error (not your fault)" test, so the
+   instructor can tell our failure from the student's.
+
+What is printed goes to Gradescope's stdout panel (``stdout_visibility`` in
+course.yaml; hidden from students by default): a log for the instructor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.gradescope import autograder_root
+from autograder.gradescope.metadata import SubmissionMetadata, load_metadata
+
+ERROR_TEST_NAME = "Autograder error (not your fault)"
+IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints", ".git", "__pycache__")
+
+
+# ---------------------------------------------------------------- the notebook
+@dataclass
+class Choice:
+    """Which uploaded file is graded, and what the student should be told about it."""
+
+    path: Path | None
+    notes: list[str] = field(default_factory=list)
+    uploaded: list[str] = field(default_factory=list)
+    """Every file in the submission, relative to the submission folder."""
+    is_notebook: bool = True
+
+
+def _uploaded_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part in IGNORED_PARTS or part.startswith("._") for part in rel.parts):
+            continue
+        if path.is_file() and not path.is_symlink():
+            files.append(path)
+    return files
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _notebook_grade_ids(path: Path) -> int:
+    """How many cells carry an nbgrader grade_id (-1 if it is not a readable notebook)."""
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        cells = data["cells"]
+        return sum(1 for c in cells if isinstance(c, dict)
+                   and ((c.get("metadata") or {}).get("nbgrader") or {}).get("grade_id"))
+    except Exception:
+        return -1
+
+
+def choose_notebook(folder: Path, assignment: str, source_ids: set[str] | None = None) -> Choice:
+    """The file to grade among what the student uploaded.
+
+    ``hw1.ipynb`` if present; else the one notebook; else, among several
+    notebooks, the readable one with the most of the assignment's cells
+    (then the one whose name mentions the assignment, then the largest).
+    Without any notebook, the most likely file is returned with
+    ``is_notebook=False`` so that the student gets a clear message.
+    """
+    files = _uploaded_files(folder)
+    rels = [p.relative_to(folder).as_posix() for p in files]
+    expected = f"{assignment}.ipynb"
+    notebooks = [p for p in files if p.suffix.lower() == ".ipynb"]
+    if not files:
+        return Choice(None, [f"Your submission is empty: no file was uploaded. Submit your notebook `{expected}`."],
+                      rels, is_notebook=False)
+    if not notebooks:
+        listing = ", ".join(f"`{r}`" for r in rels[:10]) + (" ..." if len(rels) > 10 else "")
+        best = max(files, key=lambda p: (_normalise(assignment) in _normalise(p.name), p.stat().st_size))
+        return Choice(best, [f"Your submission has no Jupyter notebook (.ipynb file); you uploaded {listing}. "
+                             f"Submit `{expected}` itself: in Jupyter, File > Download as > Notebook (.ipynb)."],
+                      rels, is_notebook=False)
+    exact = [p for p in notebooks if p.name == expected]
+    if len(notebooks) == 1:
+        chosen = notebooks[0]
+        notes = []
+        if chosen.name != expected:
+            notes.append(f"Your notebook is named `{chosen.relative_to(folder).as_posix()}` rather than `{expected}`; "
+                         "it was graded all the same.")
+        return Choice(chosen, notes, rels)
+    if exact:
+        chosen = min(exact, key=lambda p: len(p.relative_to(folder).parts))
+        reason = f"it is the one named `{expected}`"
+    else:
+        wanted = source_ids or set()
+
+        def rank(path: Path) -> tuple[int, int, int, int]:
+            cells = _notebook_grade_ids(path)
+            common = 0
+            if cells > 0 and wanted:
+                try:
+                    data = json.loads(path.read_bytes().decode("utf-8-sig"))
+                    ids = {((c.get("metadata") or {}).get("nbgrader") or {}).get("grade_id") for c in data["cells"]
+                           if isinstance(c, dict)}
+                    common = len(ids & wanted)
+                except Exception:
+                    common = 0
+            return (cells >= 0, common, _normalise(assignment) in _normalise(path.name), path.stat().st_size)
+
+        chosen = max(notebooks, key=rank)
+        reason = "it has the most of the assignment's cells"
+    others = ", ".join(f"`{p.relative_to(folder).as_posix()}`" for p in notebooks if p != chosen)
+    note = (f"You uploaded {len(notebooks)} notebooks; `{chosen.relative_to(folder).as_posix()}` was graded "
+            f"because {reason} (not graded: {others}). Submit only `{expected}` to avoid doubt.")
+    return Choice(chosen, [note], rels)
+
+
+# ---------------------------------------------------------------- lateness
+@dataclass
+class Lateness:
+    """What the late rules decide for this submission."""
+
+    due: dt.datetime | None
+    due_source: str
+    lateness: dt.timedelta | None
+    late_days: int = 0
+    note: str = ""
+    zeroed_reason: str = ""
+    log: list[str] = field(default_factory=list)
+
+
+def _duration(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = ([f"{days} day{'s' if days != 1 else ''}"] if days else []) + \
+            ([f"{hours} h"] if hours else []) + [f"{minutes} min"]
+    return " ".join(parts[:3]) if delta.total_seconds() >= 60 else f"{int(delta.total_seconds())} s"
+
+
+def decide_lateness(meta: SubmissionMetadata, course: Any, assignment: str) -> Lateness:
+    """Late days from ``created_at`` minus the student's due date.
+
+    The due date is the student's own one from the metadata
+    (``users[].assignment.due_date``, which carries extensions) when Gradescope
+    gives one, else the assignment's in course.yaml. Never reads the clock.
+    """
+    from autograder.course import late_days_used
+
+    policy = course.assignment(assignment)
+    rules = course.late_days
+    tz = course.timezone
+    own = meta.student_due_date()
+    due, source = (own, "your due date on Gradescope") if own is not None else (policy.due, "the due date")
+    info = Lateness(due=due, due_source=source, lateness=None)
+    if meta.assignment_due_date is not None and meta.assignment_due_date != policy.due:
+        info.log.append(f"note: Gradescope's due date for this assignment ({meta.assignment_due_date.isoformat()}) "
+                        f"differs from course.yaml's ({policy.due.isoformat()}).")
+    if own is not None and meta.assignment_due_date is not None and own > meta.assignment_due_date:
+        source = "your extended due date"
+        info.due_source = source
+    if meta.created_at is None:
+        info.log.append("warning: no usable created_at in submission_metadata.json; lateness not applied.")
+        return info
+    if policy.late == "ignore":
+        info.log.append(f"{assignment}: late rule 'ignore' (exam); lateness not applied.")
+        return info
+    lateness = meta.created_at - due
+    info.lateness = lateness
+    when = due.astimezone(tz).strftime("%a %b %d, %I:%M %p %Z").replace(" 0", " ")
+    budget = (f"You have {rules.per_student} late days for the whole course (at most "
+              f"{rules.max_per_assignment} on one assignment); how many remain is settled when final grades "
+              "are computed.")
+    grace = dt.timedelta(minutes=rules.grace_minutes)
+    if lateness <= dt.timedelta(0):
+        info.note = f"Submitted on time ({source}: {when}): this submission uses 0 late days. {budget}"
+        return info
+    late_by = _duration(lateness)
+    if lateness <= grace:
+        info.note = (f"Submitted {late_by} after {source} ({when}), within the {rules.grace_minutes}-minute grace "
+                     f"period: this submission uses 0 late days. {budget}")
+        return info
+    if policy.late == "firm":
+        info.zeroed_reason = (f"it was submitted {late_by} after {source} ({when}), and this deadline is firm: "
+                              "late submissions earn 0.")
+        info.note = "Late days cannot be used on this assignment."
+        return info
+    days = late_days_used(lateness, rules)
+    if days > rules.max_per_assignment:
+        info.late_days = days
+        info.zeroed_reason = (f"it was submitted {late_by} after {source} ({when}), which would need {days} late "
+                              f"days; at most {rules.max_per_assignment} late days can be used on one assignment, "
+                              f"so a submission more than {rules.max_per_assignment} days late earns 0.")
+        info.note = f"No late days are charged for this submission. {budget}"
+        return info
+    info.late_days = days
+    info.note = (f"Submitted {late_by} after {source} ({when}): this submission uses "
+                 f"**{days} late day{'s' if days != 1 else ''}**. {budget}")
+    return info
+
+
+# ---------------------------------------------------------------- writing
+def error_results(message: str, execution_time: float = 0.0) -> dict[str, Any]:
+    """A valid results.json for when the autograder itself failed (stdlib only)."""
+    return {
+        "score": 0.0,
+        "execution_time": round(max(0.0, execution_time), 3),
+        "output": ("**The autograder failed on this submission, and it is not your fault.** "
+                   "Your instructor can see what went wrong; your notebook will be regraded once it is fixed."),
+        "output_format": "md",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [{
+            "name": ERROR_TEST_NAME,
+            "number": "1",
+            "score": 0.0,
+            "max_score": 0.0,
+            "status": "failed",
+            "output": message[:4000],
+            "output_format": "text",
+            "visibility": "visible",
+            "tags": ["autograder-error"],
+        }],
+    }
+
+
+def _write_json(data: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, allow_nan=False))
+    os.replace(tmp, path)
+
+
+def _harden(root: Path) -> None:
+    """As root: the student's uid must not read the metadata or touch the results."""
+    if os.geteuid() != 0:
+        return
+    for path, mode in ((root / "submission_metadata.json", 0o600), (root / "submission", 0o700),
+                       (root / "results", 0o755)):
+        try:
+            if path.exists():
+                os.chown(path, 0, 0)
+                os.chmod(path, mode)
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------- main
+def grade(root: Path, assignment_name: str, started: float) -> int:
+    from autograder.assignment import load_assignment
+    from autograder.course import load_course
+    from autograder.grading import grade_submission, source_notebook
+    from autograder.results import to_gradescope, write_results_json
+
+    source = root / "source"
+    course_file = source / "course.yaml"
+    results_path = root / "results" / "results.json"
+    _harden(root)
+    course = load_course(course_file)
+    assignment = load_assignment(assignment_name, course_file)
+    meta = load_metadata(root / "submission_metadata.json")
+    for problem in meta.problems:
+        print(f"metadata: {problem}")
+    print(f"submission {meta.submission_id or '?'} by {meta.describe_users()}, created_at "
+          f"{meta.created_at.isoformat() if meta.created_at else '?'}")
+
+    folder = root / "submission"
+    ids = None
+    if len([p for p in _uploaded_files(folder) if p.suffix.lower() == ".ipynb"]) > 1:
+        ids = {c.grade_id for c in source_notebook(assignment).cells if c.grade_id}
+    choice = choose_notebook(folder, assignment.name, ids)
+    print(f"uploaded: {choice.uploaded}; grading: {choice.path}")
+    target = choice.path or (folder / f"{assignment.name}.ipynb")
+    result = grade_submission(assignment, target)
+    if not choice.is_notebook:
+        result.unusable = True
+    result.problems[:0] = choice.notes
+
+    late = decide_lateness(meta, course, assignment.name)
+    for line in late.log:
+        print(line)
+    print(f"due {late.due.isoformat() if late.due else '?'} ({late.due_source}); lateness {late.lateness}; "
+          f"late days {late.late_days}; zeroed: {late.zeroed_reason or 'no'}")
+    result.late_days = late.late_days
+    result.late_note = late.note
+    result.zeroed_reason = late.zeroed_reason
+    result.execution_time = time.monotonic() - started
+
+    data = to_gradescope(result, stdout_visibility=assignment.stdout_visibility)
+    write_results_json(data, results_path)
+    print(f"score {result.score:g} / {result.max_score:g} (raw {result.raw_score:g}); isolation: {result.isolation}; "
+          f"{result.execution_time:.2f} s")
+    if result.stdout:
+        print("--- student output (truncated) ---")
+        print(result.stdout[:4000])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope.run",
+                                     description="Grade the submission under $AUTOGRADER_ROOT (default /autograder).")
+    parser.add_argument("assignment", help="assignment name in course.yaml, e.g. hw1")
+    args = parser.parse_args(argv)
+    root = autograder_root()
+    results_path = root / "results" / "results.json"
+    try:
+        return grade(root, args.assignment, started)
+    except BaseException as exc:  # noqa: BLE001 - results.json must be written whatever happened
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        print("AUTOGRADER ERROR (not the student's fault):", file=sys.stderr)
+        traceback.print_exc()
+        message = (f"The autograder failed while grading this submission ({detail}). "
+                   "This is a problem on the course staff's side, not in your notebook.")
+        try:
+            _write_json(error_results(message, time.monotonic() - started), results_path)
+        except BaseException:  # noqa: BLE001
+            traceback.print_exc()
+            return 1
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

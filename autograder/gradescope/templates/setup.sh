@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image
+# (Ubuntu 22.04, Python 3.10 by default). It is safe to run again.
+#
+#   ROOT = $AUTOGRADER_ROOT, or Gradescope's /autograder
+#   $ROOT/source   the unzipped autograder (this file is in it)
+#   $ROOT/venv     the virtual environment made here: numpy, pytest, pyyaml,
+#                  jsonschema, tqdm, ipython and the platform (no JupyterLab)
+#
+# Environment knobs (for trying a zip locally and for the project's tests):
+#   AUTOGRADER_ROOT           use this folder in place of /autograder
+#   AUTOGRADER_SETUP_PYTHON   interpreter to make the venv with (default python3)
+#   AUTOGRADER_SKIP_APT=1     never call apt-get
+set -euo pipefail
+
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+SOURCE="$ROOT/source"
+VENV="$ROOT/venv"
+PYTHON="${AUTOGRADER_SETUP_PYTHON:-python3}"
+STUDENT_USER=autograder-student
+STUDENT_UID=61000
+
+say() { echo "setup.sh: $*"; }
+
+apt_install() {
+    # Best effort: the container may have no apt or no network; grading works without.
+    if [ "${AUTOGRADER_SKIP_APT:-0}" = 1 ] || ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+        say "cannot apt-get install $* here; going on without"
+        return 1
+    fi
+    if [ -z "${APT_UPDATED:-}" ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 \
+        || { say "apt-get install $* failed; going on without"; return 1; }
+}
+
+# 1. Isolation tools: bubblewrap (namespaces) and setpriv (util-linux, in the base image).
+if ! command -v bwrap >/dev/null 2>&1; then
+    apt_install bubblewrap || true
+fi
+command -v setpriv >/dev/null 2>&1 || apt_install util-linux || true
+
+# 2. The virtual environment (Ubuntu's python3 needs python3-venv for ensurepip).
+if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    apt_install python3-venv || true
+fi
+STAMP="$VENV/.autograder-setup"
+WANT="$("$PYTHON" -c 'import sys; print(sys.version.split()[0])') $(sha256sum "$SOURCE/pyproject.toml" | cut -c1-16)"
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$STAMP" 2>/dev/null || true)" = "$WANT" ] \
+        && "$VENV/bin/python" -c 'import numpy, pytest, yaml, jsonschema, tqdm, IPython, autograder' >/dev/null 2>&1; then
+    say "virtual environment $VENV is up to date"
+else
+    say "making the virtual environment $VENV with $PYTHON ($WANT)"
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+    # The platform (its dependencies: numpy, pytest, pyyaml, jsonschema, tqdm; not the
+    # "author" extra) plus IPython, whose input transformers turn magics into Python.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        --editable "$SOURCE" ipython
+    echo "$WANT" > "$STAMP"
+fi
+
+# 3. The unprivileged user the sandbox runs student code as (uid 61000 + slot).
+if command -v useradd >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    if ! getent group "$STUDENT_UID" >/dev/null 2>&1; then
+        groupadd --gid "$STUDENT_UID" "$STUDENT_USER" 2>/dev/null || true
+    fi
+    if ! getent passwd "$STUDENT_UID" >/dev/null 2>&1; then
+        useradd --uid "$STUDENT_UID" --gid "$STUDENT_UID" --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin --comment "autograder sandbox" "$STUDENT_USER" 2>/dev/null \
+            || say "could not create $STUDENT_USER; the sandbox uses uid $STUDENT_UID without a name"
+    fi
+fi
+
+# 4. Permissions. The venv and the platform are readable by everyone (the student
+#    process runs Python as uid 61000 where namespaces are refused); the hidden
+#    material (reference solutions, hidden tests, course.yaml) is root's alone.
+chmod go+rx "$ROOT" "$SOURCE"
+chmod -R go+rX "$VENV" "$SOURCE/autograder"
+if [ "$(id -u)" = 0 ]; then
+    chown -R root:root "$SOURCE/reference" "$SOURCE/course.yaml"
+fi
+chmod -R go-rwx "$SOURCE/reference" "$SOURCE/course.yaml"
+chmod 755 "$SOURCE/run_autograder"
+[ -e "$ROOT/run_autograder" ] && chmod 755 "$ROOT/run_autograder"
+
+say "ready ($("$VENV/bin/python" --version 2>&1); bubblewrap: $(command -v bwrap || echo none))"
