@@ -9,10 +9,21 @@ Levels, strongest first (``detect_isolation``):
   test exists in its world), and runs as an unprivileged per-slot uid with
   no capabilities and ``no_new_privs``.
 * ``unprivileged-user``: root without bubblewrap (e.g. a container that
-  forbids namespaces). The student runs as an unprivileged per-slot uid;
-  hidden files must be root-only (``setup.sh`` locks them).
-* ``none``: not root. The student runs as you, in its own process group and
-  working directory, with OS limits. It could read files you can read.
+  forbids namespaces). The student runs as an unprivileged per-slot uid; the
+  sandbox's own two files are staged in a root-owned directory and every
+  other entry of the course folder is made root-only (``o-rwx``) before
+  student code runs, so the uid cannot read hidden material there. If the
+  Python interpreter itself is unreachable for that uid (a pyenv under
+  ``/root``, mode 700) grading is refused with a message saying what to do,
+  never silently run as root.
+* ``user-namespaces``: not root, but the kernel allows unprivileged user
+  namespaces. Same file system view and PID/network namespaces as
+  ``namespaces`` (no course file exists in the student's world and it cannot
+  signal your processes), but the student runs as your own uid (mapped), so
+  there is no per-uid process cap. Partial.
+* ``none``: not root and no namespaces. The student runs as you, in its own
+  process group and working directory, with OS limits. It could read files
+  you can read and signal your processes. Partial.
 
 Every level applies rlimits (address space, CPU, processes, file size,
 open files) inside the student process before any student code runs, and
@@ -78,30 +89,99 @@ class Isolation:
     def partial(self) -> bool:
         return self.level != "namespaces"
 
+    @property
+    def dedicated_uid(self) -> bool:
+        """Student code runs as the per-slot uid (so RLIMIT_NPROC and kill-by-uid apply)."""
+        return self.level in ("namespaces", "unprivileged-user")
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot start safely here; the message says what to do.
+
+    This is the grader's (the instructor's) problem, never the student's:
+    report it as an autograder error, do not score the submission.
+    """
+
 
 def _bwrap_path() -> str | None:
     return shutil.which("bwrap")
+
+
+def _bwrap_works(*extra: str) -> bool:
+    bwrap = _bwrap_path()
+    if not bwrap:
+        return False
+    try:
+        probe = subprocess.run(
+            [bwrap, *extra, "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
+            capture_output=True, timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
+def _needed_paths() -> list[Path]:
+    """What the student's interpreter must be able to read (fallback level)."""
+    import sysconfig
+
+    paths = [Path(sys.executable).resolve(), Path(sys.executable)]
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        value = sysconfig.get_paths().get(key)
+        if value:
+            paths.append(Path(value))
+    try:
+        import numpy
+
+        paths.append(Path(numpy.__file__).parent)
+    except ImportError:  # pragma: no cover
+        pass
+    return paths
+
+
+def unreachable_for_others(paths: list[Path]) -> Path | None:
+    """The first directory on the way to one of ``paths`` that a user with no
+    relation to its owner cannot traverse (``o+x`` missing), or None."""
+    import stat
+
+    for path in paths:
+        for directory in reversed([path, *path.parents] if path.is_dir() else list(path.parents)):
+            try:
+                mode = directory.stat().st_mode
+            except OSError:
+                continue
+            if not mode & stat.S_IXOTH:
+                return directory
+    return None
 
 
 @functools.lru_cache(maxsize=1)
 def detect_isolation() -> Isolation:
     """Probe once per grader process which isolation this machine allows."""
     is_root = os.geteuid() == 0
-    bwrap = _bwrap_path()
-    if is_root and bwrap and shutil.which("setpriv"):
-        probe = subprocess.run(
-            [bwrap, "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
-            capture_output=True, timeout=10,
-        )
-        if probe.returncode == 0:
-            return Isolation("namespaces", "full: separate PID/network/mount namespaces (bubblewrap), "
-                             "a file system without course files, an unprivileged uid, OS limits")
-    if is_root and shutil.which("setpriv"):
+    has_setpriv = shutil.which("setpriv") is not None
+    if is_root and has_setpriv and _bwrap_works():
+        return Isolation("namespaces", "full: separate PID/network/mount namespaces (bubblewrap), "
+                         "a file system without course files, an unprivileged uid, OS limits")
+    if is_root and has_setpriv:
+        blocked = unreachable_for_others(_needed_paths())
+        if blocked is not None:
+            return Isolation("unavailable", (
+                f"refused: bubblewrap namespaces are unavailable and the fallback (an unprivileged uid) cannot "
+                f"run this Python interpreter because {blocked} is not traversable by other users. Install "
+                f"bubblewrap (apt-get install bubblewrap) or grade with a Python that every user can run "
+                f"(e.g. a virtual environment made from /usr/bin/python3, or `chmod o+x {blocked}`). "
+                f"Student code was not run as root."))
         return Isolation("unprivileged-user", "partial: unprivileged uid and OS limits, no namespaces "
-                         "(bubblewrap unavailable); hidden files must be root-only")
-    return Isolation("none", "partial: grader is not root, so student code runs as your user with OS "
-                     "limits only and could read files you can read; grade as root (or on Gradescope) "
-                     "for full isolation")
+                         "(bubblewrap unavailable); the course folder was made root-only before student code ran")
+    if not is_root and _bwrap_works("--unshare-user"):
+        return Isolation("user-namespaces", "partial: grader is not root; separate PID/network/mount namespaces "
+                         "(no course files visible, your processes cannot be signalled) and OS limits, but student "
+                         "code runs as your own uid with no per-user process cap; grade as root (or on Gradescope) "
+                         "for full isolation")
+    return Isolation("none", "partial: grader is not root and namespaces are unavailable, so student code runs "
+                     "as your user with OS limits only and could read files you can read and signal your "
+                     "processes; grade as root (or on Gradescope) for full isolation")
 
 
 def _system_binds() -> list[str]:
@@ -186,16 +266,19 @@ class StudentProcess:
         self._output = bytearray()
         self._output_dropped = 0
         self._drain: threading.Thread | None = None
+        self._lock_fd: int | None = None
 
     # ------------------------------------------------------------ launching
     def _command(self) -> tuple[list[str], str, dict[str, str]]:
         config = json.dumps({"limits": asdict(self.limits), "strip_paths": list(self.strip_paths),
-                             "dedicated_uid": self.isolation.level != "none"})
+                             "dedicated_uid": self.isolation.dedicated_uid,
+                             "kill_strays": self.isolation.level != "none"})
         python = sys.executable
-        if self.isolation.level == "namespaces":
+        if self.isolation.level in ("namespaces", "user-namespaces"):
             home = INSIDE_HOME
             env = student_environment(home)
-            cmd = [_bwrap_path() or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+            userns = ["--unshare-user"] if self.isolation.level == "user-namespaces" else []
+            cmd = [_bwrap_path() or "bwrap", *userns, "--unshare-pid", "--unshare-net", "--unshare-ipc",
                    "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                    *_system_binds(), *_python_binds(),
                    "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
@@ -203,20 +286,33 @@ class StudentProcess:
                    "--bind", str(self.workdir), home, "--chdir", home, "--clearenv"]
             for key, value in env.items():
                 cmd += ["--setenv", key, value]
+            if userns:
+                return cmd + ["--", python, "-I", f"{INSIDE_SANDBOX_DIR}/student_main.py", config], "/", {}
             cmd += ["--", "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
                     python, "-I", f"{INSIDE_SANDBOX_DIR}/student_main.py", config]
             return cmd, "/", {}
         env = student_environment(str(self.workdir))
         env["AUTOGRADER_SANDBOX_TOKEN"] = self.token
-        cmd = [python, "-I", str(SANDBOX_DIR / "student_main.py"), config]
         if self.isolation.level == "unprivileged-user":
+            staged = stage_sandbox_files()
             cmd = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
-                   "--inh-caps=-all", "--no-new-privs", "--", *cmd]
+                   "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+                   python, "-I", str(staged / "student_main.py"), config]
+        else:
+            cmd = [python, "-I", str(SANDBOX_DIR / "student_main.py"), config]
         return cmd, str(self.workdir), env
 
     def start(self) -> None:
-        if self.isolation.level != "none":
+        if self.isolation.level == "unavailable":
+            raise SandboxUnavailable(self.isolation.description)
+        if self.isolation.level == "unprivileged-user":
+            for root in self.strip_paths:
+                lock_hidden_material(Path(root))
+        if self.isolation.dedicated_uid:
+            if self._lock_fd is None:
+                self.uid, self._lock_fd = claim_uid(self.slot)
+            _kill_all_of_uid(self.uid)  # leftovers of a grader that crashed must not share the uid
             os.chown(self.workdir, self.uid, self.uid)
             os.chmod(self.workdir, 0o700)
         cmd, cwd, env = self._command()
@@ -225,7 +321,7 @@ class StudentProcess:
             cwd=cwd, env=env, close_fds=True, start_new_session=True,
         )
         assert self.proc.stdout is not None and self.proc.stderr is not None
-        self.reader = protocol.FrameReader(self.proc.stdout.fileno())
+        self.reader = protocol.FrameReader(self.proc.stdout.fileno(), max_frame=protocol.MAX_REPLY_BYTES)
         self._drain = threading.Thread(target=self._drain_output, args=(self.proc.stderr,), daemon=True)
         self._drain.start()
 
@@ -276,9 +372,16 @@ class StudentProcess:
 
     def exit_description(self) -> str:
         """Why the process ended, in words (exit code, signal)."""
-        if self.proc is None or self.proc.poll() is None:
-            return "still running"
+        if self.proc is None:
+            return "not started"
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=0.3)
+            except subprocess.TimeoutExpired:
+                return "still running"
         code = self.proc.returncode
+        if self.isolation.level in ("namespaces", "user-namespaces") and 128 < code < 160:
+            code = -(code - 128)  # bubblewrap reports a signal death as 128 + signal
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
             hint = {"SIGSEGV": " (a crash in native code)", "SIGKILL": " (killed: time or memory limit, or by itself)",
@@ -295,7 +398,7 @@ class StudentProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        if self.isolation.level == "unprivileged-user":
+        if self.isolation.dedicated_uid and self._lock_fd is not None:
             _kill_all_of_uid(self.uid)
         elif self.isolation.level == "none":
             _kill_by_token(self.token)
@@ -311,6 +414,9 @@ class StudentProcess:
                     stream.close()
             except OSError:
                 pass
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # the uid is free again: nothing of it is alive
+            self._lock_fd = None
 
     def close(self) -> None:
         """Say goodbye, then make sure nothing is left."""
@@ -324,17 +430,136 @@ class StudentProcess:
 
 
 def _kill_all_of_uid(uid: int) -> None:
-    """As root: kill every process of the dedicated uid (kill(-1) as that uid)."""
+    """As root: kill every process of the dedicated uid (kill(-1) as that uid),
+    repeating until none is alive, so a fork loop cannot outrun it. Processes
+    that called setsid or double-forked are found all the same. Safe only
+    because the uid is claimed by this grader alone (``claim_uid``)."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
+        code = 1
         try:
+            os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-            for _ in range(3):
-                os.kill(-1, signal.SIGKILL)
+            end = time.monotonic() + 5
+            while time.monotonic() < end:
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    code = 0  # nothing of this uid is left, not even a zombie
+                    break
+                time.sleep(0.001)
+                if not processes_of_uid(uid, exclude=os.getpid()):
+                    code = 0  # only zombies, waiting for their parent to reap them
+                    break
+        except BaseException:
+            code = 2
         finally:
-            os._exit(0)
+            os._exit(code)
     os.waitpid(pid, 0)
+
+
+def processes_of_uid(uid: int, exclude: int | None = None) -> list[int]:
+    """Live (non-zombie) processes whose uid is ``uid`` (for checks and tests)."""
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in entries:
+        if not name.isdigit() or int(name) == exclude:
+            continue
+        try:
+            if os.stat(f"/proc/{name}").st_uid != uid:
+                continue
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):
+            found.append(int(name))
+    return found
+
+
+def _slot_lock_dir() -> Path:
+    """A root-owned directory no student uid can write (for the per-uid locks)."""
+    import stat
+    import tempfile
+
+    for base in ("/run", tempfile.gettempdir()):
+        directory = Path(base) / "autograder-sandbox-slots"
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            continue
+        info = os.lstat(directory)
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022:
+            return directory
+    raise SandboxUnavailable("no safe place for the sandbox's slot locks (/run or the temp folder)")
+
+
+def claim_uid(slot: int) -> tuple[int, int]:
+    """(uid, lock fd): the per-slot uid, or a spare one if another grader on
+    this machine is using it, held with an exclusive lock until released.
+    Two graders never share a uid, so killing "everything of the uid" only
+    ever kills this grader's own student processes."""
+    import fcntl
+
+    directory = _slot_lock_dir()
+    for spare in range(32):
+        uid = STUDENT_UID_BASE + slot + 1000 * spare
+        fd = os.open(directory / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return uid, fd
+        except BlockingIOError:
+            os.close(fd)
+    raise SandboxUnavailable(f"every spare student uid for slot {slot} is in use by another grader")
+
+
+@functools.lru_cache(maxsize=1)
+def stage_sandbox_files() -> Path:
+    """A root-owned, world-readable copy of the two files the student process
+    runs (fallback level), so the course folder itself can be root-only."""
+    import tempfile
+
+    staged = Path(tempfile.mkdtemp(prefix="autograder-sandbox-code-"))
+    for name in ("student_main.py", "protocol.py"):
+        shutil.copy(SANDBOX_DIR / name, staged / name)
+        os.chmod(staged / name, 0o644)
+    os.chmod(staged, 0o755)
+    return staged
+
+
+def lock_hidden_material(course_root: Path) -> list[Path]:
+    """Fallback level: make every entry of the course folder root-only
+    (``o-rwx``), except the folders the interpreter needs (a virtual
+    environment inside the course). Returns what it changed."""
+    import stat
+
+    course_root = course_root.resolve()
+    keep: set[Path] = set()
+    for needed in _needed_paths():
+        needed = needed.resolve() if needed.exists() else needed
+        for ancestor in [needed, *needed.parents]:
+            keep.add(ancestor)
+    changed = []
+    if course_root not in keep:
+        targets = [course_root]
+    else:
+        targets = [child for child in course_root.iterdir() if child.resolve() not in keep]
+    for target in targets:
+        try:
+            mode = target.lstat().st_mode
+            if stat.S_ISLNK(mode) or not mode & 0o007:
+                continue
+            os.chmod(target, stat.S_IMODE(mode) & ~0o007)
+            changed.append(target)
+        except OSError:
+            continue
+    return changed
 
 
 def _kill_by_token(token: str) -> None:

@@ -30,6 +30,10 @@ import numpy as np
 
 MAX_HEADER_BYTES = 8 * 1024 * 1024
 MAX_FRAME_BYTES = 256 * 1024 * 1024
+"""Largest message either side will build (the grader's inputs can be large)."""
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+"""Largest answer the grader reads from the student process: a hostile process
+cannot make the grader hold more than this (plus one header)."""
 MAX_DEPTH = 64
 MAX_ITEMS = 200_000
 ALLOWED_DTYPE_KINDS = "biufc"
@@ -173,7 +177,8 @@ class Decoder:
             raise ProtocolError("array refers to a missing buffer")
         if dtype_str not in ALLOWED_DTYPES:
             raise ProtocolError(f"arrays of dtype {dtype_str!r} cannot cross the boundary")
-        if type(shape) is not list or len(shape) > 32 or any(type(s) is not int or s < 0 for s in shape):
+        if (type(shape) is not list or len(shape) > 32
+                or any(type(s) is not int or not 0 <= s <= 2**31 for s in shape)):
             raise ProtocolError("malformed array shape")
         dtype = np.dtype(dtype_str)
         count = 1
@@ -186,7 +191,7 @@ class Decoder:
         return array.astype(dtype.newbyteorder("="), copy=True)
 
 
-def unpack_header(raw: bytes) -> dict[str, Any]:
+def unpack_header(raw: bytes, max_frame: int = MAX_FRAME_BYTES) -> dict[str, Any]:
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -196,8 +201,8 @@ def unpack_header(raw: bytes) -> dict[str, Any]:
     sizes = header.get("buffers", [])
     if type(sizes) is not list or any(type(s) is not int or s < 0 for s in sizes):
         raise ProtocolError("malformed buffer list")
-    if sum(sizes) > MAX_FRAME_BYTES:
-        raise ProtocolError("message too large")
+    if len(sizes) > MAX_ITEMS or sum(sizes) > max_frame:
+        raise ProtocolError(f"message too large (more than {max_frame} bytes of arrays)")
     return header
 
 
@@ -212,8 +217,9 @@ def write_frame(fd: int, frame: bytes) -> None:
 class FrameReader:
     """Reads whole frames from a file descriptor, with an optional deadline."""
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, max_frame: int = MAX_FRAME_BYTES):
         self.fd = fd
+        self.max_frame = max_frame
         self.pending = bytearray()
 
     def _fill(self, need: int, deadline: float | None) -> None:
@@ -240,6 +246,6 @@ class FrameReader:
         (length,) = struct.unpack(">I", self._take(4, deadline))
         if length > MAX_HEADER_BYTES:
             raise ProtocolError(f"message header too large ({length} bytes)")
-        header = unpack_header(self._take(length, deadline))
+        header = unpack_header(self._take(length, deadline), self.max_frame)
         buffers = [self._take(size, deadline) for size in header.get("buffers", [])]
         return header, buffers

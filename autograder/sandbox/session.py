@@ -80,7 +80,7 @@ class StudentSession:
         self.last_call = CallRecord()
         self.outputs: list[str] = []
         self.notes: list[str] = []
-        self._workdir = Path(tempfile.mkdtemp(prefix="autograder-student-"))
+        self._workdir: Path | None = None
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -93,12 +93,12 @@ class StudentSession:
         if self.process is not None:
             self.outputs.append(self.process.output())
             self.process.kill()
-        for item in list(self._workdir.iterdir()) if self._workdir.exists() else []:
-            if item.is_dir() and not item.is_symlink():
-                shutil.rmtree(item, ignore_errors=True)
-            else:
-                item.unlink(missing_ok=True)
-        self._workdir.mkdir(parents=True, exist_ok=True)
+        # A fresh directory every time: the old one was writable by the student
+        # (who may have left symlinks to grader files in it), so nothing is ever
+        # copied into it; shutil.rmtree does not follow symlinks.
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+        self._workdir = Path(tempfile.mkdtemp(prefix="autograder-student-"))
         for path in self.support_files:
             shutil.copy2(path, self._workdir / path.name)
         self.process = StudentProcess(self.limits, self._workdir, slot=self.slot,
@@ -143,14 +143,23 @@ class StudentSession:
             if report:
                 self._spawn_after_bad_cell(index)
             return CellReport(index, cell.label, "timeout", message)
-        except protocol.ProtocolError:
+        except protocol.ChannelClosed:
             self.bad_cells.add(index)
+            self.process.kill()
             description = self.process.exit_description()
             if report:
                 self._spawn_after_bad_cell(index)
             return CellReport(index, cell.label, "crashed",
                               f"{cell.label} ended the student process ({description}); "
                               "the other cells were run again without it.")
+        except protocol.ProtocolError as exc:
+            self.bad_cells.add(index)
+            self.process.kill()
+            if report:
+                self._spawn_after_bad_cell(index)
+            return CellReport(index, cell.label, "crashed",
+                              f"{cell.label} wrote something that is not a valid answer on the grading channel "
+                              f"({exc}); the process was stopped and the other cells were run again without it.")
         if header.get("ok"):
             return CellReport(index, cell.label, "ok")
         kind = str(header.get("kind", "error"))
@@ -175,9 +184,10 @@ class StudentSession:
 
     def close(self) -> None:
         if self.process is not None:
-            self.outputs.append(self.process.output())
             self.process.close()
-        shutil.rmtree(self._workdir, ignore_errors=True)
+            self.outputs.append(self.process.output())
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
 
     def output(self) -> str:
         return "\n".join(o for o in self.outputs if o)
@@ -220,7 +230,8 @@ class StudentSession:
                                + (f"\nLast output:\n{tail}" if tail else "")) from None
         except protocol.ProtocolError as exc:
             self.process.kill()
-            raise UnusableValue(f"{what}: the answer could not be read ({exc}).") from None
+            raise UnusableValue(f"{what}: the answer could not be read ({exc}); "
+                                "the student process was stopped.") from None
         return self._interpret(reply, buffers, what)
 
     def _interpret(self, reply: dict[str, Any], buffers: list[bytes], what: str) -> Any:

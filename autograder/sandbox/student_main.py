@@ -48,8 +48,9 @@ class _IPythonStub:
 class StudentRuntime:
     """Holds the student's namespace and the objects the grader refers to."""
 
-    def __init__(self, protocol, chan_in, chan_out):
+    def __init__(self, protocol, chan_in, chan_out, kill_strays_allowed=False):
         self.protocol = protocol
+        self.kill_strays_allowed = kill_strays_allowed
         self.reader = protocol.FrameReader(chan_in)
         self.chan_out = chan_out
         stub = _IPythonStub()
@@ -121,6 +122,25 @@ class StudentRuntime:
                     "exception": type(exc).__name__}, None, False
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+            self.kill_strays()
+
+    def kill_strays(self):
+        """No process a cell or call started outlives it (setsid, double fork
+        and fork loops included): kill(-1) reaches every process this uid may
+        signal except this one. Only where that set is the student's own
+        processes (a dedicated uid or a private PID namespace)."""
+        if not self.kill_strays_allowed:
+            return
+        for _ in range(50):
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                break
+            try:
+                while os.waitpid(-1, os.WNOHANG)[0]:
+                    pass
+            except ChildProcessError:
+                pass
 
     def run_cell(self, request):
         source, label = request["source"], request["label"]
@@ -263,7 +283,7 @@ def main():
     protocol = _load_protocol()
     import numpy  # noqa: F401 - warm: almost every notebook imports it first
 
-    StudentRuntime(protocol, chan_in, chan_out).serve()
+    StudentRuntime(protocol, chan_in, chan_out, bool(config.get("kill_strays"))).serve()
     os._exit(0)
 
 
