@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -43,7 +44,14 @@ def _import_jsonschema():
     return jsonschema
 
 
-jsonschema = _import_jsonschema()
+def _validation_cache_marker(text: str) -> Path:
+    """Where a successful schema validation of exactly this text is remembered,
+    so grading (which loads the course once per submission) skips jsonschema."""
+    import hashlib
+
+    digest = hashlib.sha256((text + repr(SCHEMA)).encode("utf-8")).hexdigest()[:32]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path(tempfile.gettempdir()) / f"autograder-cache-{os.getuid()}")
+    return base / "autograder" / f"course-valid-{digest}"
 
 COURSE_FILE = "course.yaml"
 ENV_VAR = "AUTOGRADER_COURSE"
@@ -522,7 +530,7 @@ SCHEMA: dict[str, Any] = {
 # ---------------------------------------------------------------- loading
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader that keeps dates as strings (we parse them with the course time zone)."""
 
 
@@ -563,22 +571,32 @@ def load_course(path: str | os.PathLike[str] | None = None) -> Course:
         raise CourseConfigError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise CourseConfigError(f"{path.name}: expected a mapping of keys at the top level, got {type(data).__name__}")
-    _validate_schema(data, path.name)
+    _validate_schema(data, path.name, text)
     return _build(data, path.resolve())
 
 
-def _validate_schema(data: dict[str, Any], where: str) -> None:
+def _validate_schema(data: dict[str, Any], where: str, text: str | None = None) -> None:
+    marker = _validation_cache_marker(text) if text is not None else None
+    if marker is not None and marker.exists():
+        return
+    jsonschema = _import_jsonschema()
     validator = jsonschema.Draft202012Validator(SCHEMA)
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         raise CourseConfigError(_describe(errors[0], where))
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass
 
 
 def _key(path: Any) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
 
-def _describe(error: jsonschema.ValidationError, where: str) -> str:
+def _describe(error: Any, where: str) -> str:
     """Turn a jsonschema error into 'file: key K: value V ...; allowed: ...'."""
     key = _key(error.absolute_path)
     v, vv = error.validator, error.validator_value

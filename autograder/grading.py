@@ -20,9 +20,14 @@ from autograder.notebook import Notebook, plan_cells, read_notebook
 from autograder.pytest_plugin import GradingPlugin
 from autograder.results import GradingResult
 from autograder.sandbox.process import Limits, detect_isolation
+from autograder.slots import claim_slot
 from autograder.sandbox.session import SandboxNamespace, StudentSession
 
 INI_FILE = Path(__file__).with_name("pytest_grading.ini")
+# pytest's built-in plugins a hidden suite has no use for; each costs start-up time.
+DISABLED_PLUGINS = [arg for name in ("doctest", "junitxml", "pastebin", "nose", "faulthandler", "stepwise",
+                                     "lfplugin", "legacypath", "setuponly", "setupplan", "unittest", "logging")
+                    for arg in ("-p", f"no:{name}")]
 _source_cache: dict[Path, tuple[float, Notebook]] = {}
 
 
@@ -60,7 +65,7 @@ def run_suite(assignment: Assignment, namespace: Any) -> GradingPlugin:
     plugin = GradingPlugin(namespace, reference, hidden_visibility=assignment.hidden_visibility)
     args = [str(assignment.suite), "-c", str(INI_FILE), "--rootdir", str(assignment.suite.parent),
             "-p", "no:cacheprovider", "-p", "no:randomly", "--assert=plain",
-            "--import-mode=importlib", "-q", "-W", "ignore::DeprecationWarning"]
+            "--import-mode=importlib", "-q", "-W", "ignore::DeprecationWarning", *DISABLED_PLUGINS]
     os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
@@ -73,7 +78,15 @@ def run_suite(assignment: Assignment, namespace: Any) -> GradingPlugin:
 def grade_submission(assignment: Assignment, submission: Path, *, slot: int = 0,
                      limits: Limits | None = None) -> GradingResult:
     """Grade one notebook file. Never raises for a bad submission: problems
-    land in the result, and every test still appears with its points."""
+    land in the result, and every test still appears with its points.
+
+    ``slot`` is a preference: the first sandbox slot (dedicated uid) at or
+    after it that no other grading on this machine holds is used."""
+    with claim_slot(slot) as claimed:
+        return _grade(assignment, submission, claimed, limits)
+
+
+def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits | None) -> GradingResult:
     started = time.monotonic()
     limits = limits or assignment.limits
     isolation = detect_isolation()

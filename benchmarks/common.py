@@ -1,0 +1,62 @@
+"""Shared by the benchmarks: a one-course nbgrader set-up to time against,
+timing helpers, and printing medians side by side."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def run_timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def nbgrader_env() -> dict[str, str]:
+    return dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
+
+
+def make_nbgrader_course(workdir: Path, assignment, students: dict[str, Path]) -> Path:
+    """An nbgrader course with ``assignment``'s source, released, and one
+    submitted notebook per student id. Returns the course root."""
+    course = workdir / "nbgrader-course"
+    shutil.rmtree(course, ignore_errors=True)
+    source = course / "source" / assignment.name
+    source.mkdir(parents=True)
+    shutil.copy(assignment.source_notebook, source)
+    for support in assignment.support_files:
+        shutil.copy(support, source)
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = 'bench'\n"
+        "c.ExecutePreprocessor.timeout = 120\n")
+    env = nbgrader_env()
+    nbgrader = str(BIN / "nbgrader")
+    subprocess.run([nbgrader, "generate_assignment", assignment.name, "--force", "--create"],
+                   cwd=course, check=True, capture_output=True, env=env)
+    for sid, notebook in students.items():
+        subprocess.run([nbgrader, "db", "student", "add", sid], cwd=course, check=True, capture_output=True, env=env)
+        target = course / "submitted" / sid / assignment.name
+        target.mkdir(parents=True)
+        shutil.copy(notebook, target / f"{assignment.name}.ipynb")
+        for support in assignment.support_files:
+            shutil.copy(support, target)
+    return course
+
+
+def report(label_a: str, times_a: list[float], label_b: str, times_b: list[float], unit: str = "s") -> None:
+    med_a, med_b = statistics.median(times_a), statistics.median(times_b)
+    print(f"{label_a:<34} median {med_a:7.3f} {unit}   (n={len(times_a)}, min {min(times_a):.3f})")
+    print(f"{label_b:<34} median {med_b:7.3f} {unit}   (n={len(times_b)}, min {min(times_b):.3f})")
+    print(f"ratio {label_b} / {label_a}: {med_b / med_a:.2f}x   (cores: {os.cpu_count()})")
