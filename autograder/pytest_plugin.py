@@ -79,6 +79,10 @@ class LocalNamespace:
             return _LocalCallable(self, name, value)
         return copy.deepcopy(value)
 
+    def ref(self, name: str) -> Any:
+        """The student's own global ``name``, to pass as an argument."""
+        return self.__getattr__(name)
+
     def define(self, source: str) -> Callable[..., Any]:
         """Evaluate ``source`` (an expression) in the student's namespace."""
         scope = {"np": np, "numpy": np, **self._ns}
