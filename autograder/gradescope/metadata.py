@@ -60,6 +60,10 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _str(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -128,7 +132,7 @@ def parse_metadata(data: Any) -> SubmissionMetadata:
     if created_at is None:
         problems.append(f"created_at is missing or not a timestamp: {data.get('created_at')!r}")
     users = []
-    for raw in data.get("users") or []:
+    for raw in _list(data.get("users")):
         raw = _dict(raw)
         own = _dict(raw.get("assignment"))
         users.append(SubmitterInfo(
@@ -136,7 +140,7 @@ def parse_metadata(data: Any) -> SubmissionMetadata:
             due_date=parse_time(own.get("due_date")), late_due_date=parse_time(own.get("late_due_date")),
         ))
     previous = []
-    for raw in data.get("previous_submissions") or []:
+    for raw in _list(data.get("previous_submissions")):
         raw = _dict(raw)
         previous.append(PreviousSubmission(
             submission_time=parse_time(raw.get("submission_time")),
