@@ -47,7 +47,14 @@ def run(args: argparse.Namespace) -> int:
     except UnusableInput as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = grade_submission(assignment, args.submission)
+    try:
+        result = grade_submission(assignment, args.submission)
+    except Exception as exc:  # the grader's own fault: still write a results file that says so
+        import traceback
+
+        result = GradingResult(assignment=assignment.name)
+        result.grader_errors.append(f"{type(exc).__name__}: {exc}")
+        traceback.print_exc()
     if args.json:
         write_results_json(to_gradescope(result, stdout_visibility=assignment.stdout_visibility), args.json)
     if args.quiet:
