@@ -96,7 +96,9 @@ class Encoder:
         return self.on_object(value)
 
     def _array(self, value: np.ndarray) -> dict[str, Any]:
-        plain = np.ascontiguousarray(value.view(np.ndarray))
+        plain = value.view(np.ndarray)
+        if not plain.flags.c_contiguous:
+            plain = plain.copy(order="C")  # (np.ascontiguousarray would turn a 0-d array into 1-d)
         dtype = plain.dtype
         if dtype.str not in ALLOWED_DTYPES:
             plain = plain.astype(dtype.newbyteorder("="))
