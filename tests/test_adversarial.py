@@ -294,7 +294,9 @@ CASES: list[tuple[str, dict[str, str], list[tuple[str, str]], tuple[str, ...], s
            "    except BaseException:\n        pass\n")],
      (), r"still running after", QUICK),
     ("loop_ignoring_signals_in_call", {PF: "import signal\n"
-        "def polynomial_features(x, degree):\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "import numpy as np\n"
+        "def polynomial_features(x, degree):\n    if len(x) != 3:\n        return np.zeros((len(x), degree + 1))\n"
+        "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
         "    signal.setitimer(signal.ITIMER_REAL, 0)\n    while True:\n        pass\n"},
      [], (PF,), r"did not finish", QUICK),
     # --- memory exhaustion

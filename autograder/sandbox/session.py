@@ -243,6 +243,10 @@ class StudentSession:
             try:
                 return protocol.Decoder(buffers, self._decode_ref).decode(reply["value"])
             except (protocol.ProtocolError, RecursionError, ValueError, TypeError, MemoryError) as exc:
+                # our own encoder never produces this: the channel was forged, so the
+                # process cannot be trusted to be in step any more
+                if self.process is not None:
+                    self.process.kill()
                 raise UnusableValue(f"{what} returned something that cannot be graded: {exc}") from None
         kind = str(reply.get("kind", "error"))
         message = str(reply.get("message", ""))[:3000]
