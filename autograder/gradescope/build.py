@@ -187,7 +187,9 @@ def try_zip(zip_path: Path, assignment: Any, course: Any, submission: Path, *, r
     policy = course.assignment(assignment.name)
     created = policy.due - dt.timedelta(minutes=1) if late_hours is None else policy.due + dt.timedelta(hours=late_hours)
     scratch = root is None
-    root = Path(tempfile.mkdtemp(prefix="autograder-try-")) if root is None else Path(root)
+    # Not under /tmp: the sandbox gives student code a fresh /tmp, which would hide a venv living there.
+    scratch_parent = "/var/tmp" if Path("/var/tmp").is_dir() else None
+    root = Path(tempfile.mkdtemp(prefix="autograder-try-", dir=scratch_parent)) if root is None else Path(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
         os.chmod(root, 0o755)
