@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
+import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -118,6 +121,9 @@ def _die_with_parent() -> None:
 
 
 def _init_worker(assignment: Assignment, parent: int) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before we could ask to follow it
         os._exit(1)
@@ -164,9 +170,29 @@ def grade_all(assignment: Assignment, tasks: Iterable[Task], jobs: int,
     each finishes (in completion order). A worker that dies (out of memory, killed)
     is replaced and its submission retried once; a second death is reported through
     ``on_failure``."""
-    pending = list(tasks)
+    interrupted = threading.Event()
+    previous = None
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if interrupted.is_set():  # the second Ctrl-C: quit now
+            raise KeyboardInterrupt
+        interrupted.set()
+
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        _grade_all(assignment, list(tasks), jobs, on_done, on_failure, interrupted)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted.is_set():
+        raise KeyboardInterrupt
+
+
+def _grade_all(assignment: Assignment, pending: list[Task], jobs: int, on_done: Callable[[Done], None],
+               on_failure: Callable[[Task, str], None], interrupted: threading.Event) -> None:
     attempts: dict[str, int] = {}
-    while pending:
+    while pending and not interrupted.is_set():
         queue = list(pending)
         pending = []
         executor = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))), mp_context=get_context("spawn"),
@@ -183,8 +209,16 @@ def grade_all(assignment: Assignment, tasks: Iterable[Task], jobs: int,
                         return
                     futures[executor.submit(_grade, task)] = task
             top_up()
+            stopping = False
             while futures:
-                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                finished, _ = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
+                if interrupted.is_set() and not stopping:
+                    stopping = True
+                    for future in list(futures):
+                        if future.cancel():
+                            del futures[future]
+                    print(f"\nstopping: finishing the {len(futures)} submission(s) in progress "
+                          "(Ctrl-C again to quit now; run the same command later to resume)", file=sys.stderr)
                 for future in finished:
                     task = futures.pop(future)
                     try:
@@ -205,6 +239,11 @@ def grade_all(assignment: Assignment, tasks: Iterable[Task], jobs: int,
                     pending += list(futures.values()) + list(it)
                     futures.clear()
                     break
-                top_up()
-        finally:
-            executor.shutdown(wait=not broken, cancel_futures=True)
+                if not stopping:
+                    top_up()
+        except KeyboardInterrupt:  # the second Ctrl-C: stop the workers now
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.kill()
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        executor.shutdown(wait=not broken, cancel_futures=True)

@@ -1,0 +1,150 @@
+"""Benchmark ``autograder batch`` on a class of HW1 submissions against
+``nbgrader autograde`` (0.9.6) on the same notebooks, in the same run.
+
+Builds N submissions (a third perfect, a third blank, a third with one wrong
+function from tests/variants) as a Gradescope export folder; grades it with
+``autograder batch --jobs 1`` and ``--jobs 2`` (fresh gradebook each, the whole
+command timed, start-up included); then sets up an nbgrader course (the HW1
+source notebook, ``generate_assignment``, submissions under
+``submitted/<sid>/hw1/``) and times ``nbgrader autograde hw1 --create`` on the
+first M of the same notebooks.
+
+Prints rates, the ratio, how 1 -> 2 jobs scales, and the median time split per
+submission read from the gradebook's timings (start: student process until it
+answers; cells: running the notebook's cells; tests: the hidden suite; other:
+reading, planning, closing; write: the gradebook transaction).
+
+    .venv/bin/python benchmarks/bench_batch.py [--n 120] [--nbgrader 30]
+
+Targets (issue 6): >= 10 submissions/s with --jobs 2 and >= 8x nbgrader's rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def build(assignment, n: int, export: Path) -> list[Path]:
+    """The export folder; returns the notebooks in order."""
+    from autograder.samples import blank_submission, perfect_submission, with_cells, write_notebook
+    from variants.hw1_variants import WRONG
+
+    perfect, blank = perfect_submission(assignment), blank_submission(assignment)
+    wrong = list(WRONG.values())
+    meta, paths = {}, []
+    when = dt.datetime(2025, 1, 22, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=-8)))
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            nb = perfect
+        elif kind == 1:
+            nb = blank
+        else:
+            grade_id, source, _ = wrong[(i // 3) % len(wrong)]
+            nb = with_cells(perfect, {grade_id: source})
+        key = f"submission_{700000 + i}"
+        paths.append(write_notebook(nb, export / key / "hw1.ipynb"))
+        meta[key] = {":submitters": [{":name": f"Student {i}", ":sid": f"s{i:04d}", ":email": f"s{i}@x.edu"}],
+                     ":created_at": when, ":score": None, ":status": "processed", ":results": {}, ":history": []}
+    (export / "submission_metadata.yml").write_text(yaml.safe_dump(meta))
+    return paths
+
+
+def run_ours(export: Path, jobs: int, work: Path) -> tuple[float, dict[str, float], list[float]]:
+    db, out = work / f"gb-{jobs}.sqlite", work / f"out-{jobs}.csv"
+    cmd = [str(BIN / "autograder"), "batch", "hw1", str(export), "--jobs", str(jobs), "--db", str(db),
+           "--csv", str(out), "--no-progress", "--course", str(ROOT / "course.yaml")]
+    began = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - began
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"autograder batch failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
+    with sqlite3.connect(db) as con:
+        timings = [json.loads(t) for (t,) in con.execute("SELECT timings FROM gradings")]
+        scores = [s for (s,) in con.execute("SELECT g.score FROM gradings g JOIN submissions s "
+                                             "ON s.id = g.submission_id ORDER BY s.key")]
+    split = {k: statistics.median(t.get(k, 0.0) for t in timings)
+             for k in ("start", "cells", "tests", "other", "write", "worker")}
+    return wall, split, scores
+
+
+def run_nbgrader(assignment, notebooks: list[Path], work: Path) -> float:
+    course = work / "nbgrader-course"
+    source = course / "source" / "hw1"
+    source.mkdir(parents=True)
+    shutil.copy(assignment.source_notebook, source / "hw1.ipynb")
+    for support in assignment.support_files:
+        shutil.copy(support, source)
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = 'bench'\nc.ExecutePreprocessor.timeout = 120\n")
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
+    nbgrader = str(BIN / "nbgrader")
+    subprocess.run([nbgrader, "generate_assignment", "hw1", "--force", "--create"], cwd=course, check=True,
+                   capture_output=True, env=env)
+    for i, nb in enumerate(notebooks):
+        target = course / "submitted" / f"s{i:04d}" / "hw1"
+        target.mkdir(parents=True)
+        shutil.copy(nb, target / "hw1.ipynb")
+        for support in assignment.support_files:
+            shutil.copy(support, target)
+    began = time.perf_counter()
+    proc = subprocess.run([nbgrader, "autograde", "hw1", "--create", "--force"], cwd=course,
+                          capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - began
+    graded = len(list((course / "autograded").glob("*/hw1/hw1.ipynb")))
+    if graded != len(notebooks):
+        raise SystemExit(f"nbgrader graded {graded} of {len(notebooks)}:\n{proc.stderr[-3000:]}")
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=120, help="submissions for our batch (default 120)")
+    parser.add_argument("--nbgrader", type=int, default=30,
+                        help="how many of them nbgrader autogrades (default 30; it is ~1/s)")
+    args = parser.parse_args()
+    from autograder.assignment import load_assignment
+
+    assignment = load_assignment("hw1", ROOT / "course.yaml")
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        work = Path(tmp)
+        notebooks = build(assignment, args.n, work / "export")
+        print(f"{args.n} HW1 submissions (perfect/blank/one wrong function), {os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        results = {}
+        for jobs in (1, 2):
+            wall, split, scores = run_ours(work / "export", jobs, work)
+            results[jobs] = (wall, split, scores)
+            print(f"autograder batch --jobs {jobs}: {wall:6.1f} s  {args.n / wall:5.2f} submissions/s  "
+                  f"(mean score {statistics.mean(scores):.1f})")
+            print("   median per submission: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in split.items()))
+        assert results[1][2] == results[2][2], "scores differ between --jobs 1 and --jobs 2"
+        m = min(args.nbgrader, args.n)
+        theirs = run_nbgrader(assignment, notebooks[:m], work)
+        ours_rate, their_rate = args.n / results[2][0], m / theirs
+        print(f"nbgrader autograde (first {m}): {theirs:6.1f} s  {their_rate:5.2f} submissions/s")
+        print(f"speed-up --jobs 2 vs nbgrader: {ours_rate / their_rate:.1f}x   "
+              f"scaling 1 -> 2 jobs: {results[1][0] / results[2][0]:.2f}x")
+        print(f"targets: >= 10/s {'met' if ours_rate >= 10 else 'NOT met'}; "
+              f">= 8x nbgrader {'met' if ours_rate >= 8 * their_rate else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
