@@ -268,6 +268,11 @@ def test_killed_batch_resumes_without_repeating_work(graded, tmp_path):
                 finished_before = _current(db)
             except sqlite3.OperationalError:
                 continue
+            with Gradebook(db, readonly=True) as book:  # a reader while the batch writes
+                seen = book.current_rows("hw1")
+            assert len({len(r.tests) for r in seen}) <= 1 and all(r.tests for r in seen), \
+                "a grading visible without all its tests"
+            assert all(sum(r.tests.values()) == r.score for r in seen)
             if len(finished_before) >= 3:
                 break
     assert proc.poll() is None, "the batch finished before it could be killed"
@@ -277,6 +282,7 @@ def test_killed_batch_resumes_without_repeating_work(graded, tmp_path):
     assert 3 <= len(finished_before) < 14
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr
+    assert "sub/s" in done.stderr and "14/14" in done.stderr  # the progress bar, with its rate
     assert f"{14 - len(finished_before)} graded, {len(finished_before)} already in the gradebook" in done.stdout
     after = _current(db)
     assert len(after) == 14 and len({k for k, _, _ in after}) == 14

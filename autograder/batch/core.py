@@ -132,6 +132,10 @@ def run_batch(assignment: Assignment, source: Path, *, jobs: int, db_path: Path,
         report.skipped = len(subs) - len(todo)
         grade_and_record(assignment, book, todo, jobs=jobs, hidden_hash=hidden_hash, report=report,
                          progress=progress, already=report.skipped)
+        if report.graded and assignment.hidden_hash() != hidden_hash:
+            report.problems.append(
+                f"the hidden tests, reference or source notebook of {assignment.name} changed while grading; "
+                f"run `autograder regrade {assignment.name}` to grade everything with the new ones.")
         if csv_path is not None:
             write_csv(book, assignment.name, csv_path, keys=report.keys)
     report.seconds = time.perf_counter() - began
