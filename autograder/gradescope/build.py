@@ -201,7 +201,7 @@ def try_zip(zip_path: Path, assignment: Any, course: Any, submission: Path, *, r
         (root / "submission_metadata.json").write_text(
             json.dumps(trial_metadata(policy.title, policy.due, created), indent=2))
         print(f"trying {zip_path.name} under {root} (submitted at {created.isoformat()}); "
-              "setup.sh takes about a minute the first time ...", flush=True)
+              "setup.sh takes about 30 s the first time ...", flush=True)
         started = time.monotonic()
         done = run_in_root(root)
         elapsed = time.monotonic() - started

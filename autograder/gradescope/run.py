@@ -209,7 +209,7 @@ def decide_lateness(meta: SubmissionMetadata, course: Any, assignment: str) -> L
         info.zeroed_reason = (f"it was submitted {late_by} after {source} ({when}), which would need {days} late "
                               f"days; at most {rules.max_per_assignment} late days can be used on one assignment, "
                               f"so a submission more than {rules.max_per_assignment} days late earns 0.")
-        info.note = f"No late days are charged for this submission. {budget}"
+        info.note = budget
         return info
     info.late_days = days
     info.note = (f"Submitted {late_by} after {source} ({when}): this submission uses "
