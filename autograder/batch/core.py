@@ -60,7 +60,7 @@ class Recorder:
         self.subs, self.report, self.progress = subs, report, progress
         self.version = autograder.__version__
 
-    def done(self, done: Done) -> None:
+    def done(self, done: Done, *, failed: bool = False) -> None:
         sub = self.subs[done.key]
         result = done.result
         if sub.notebook is None:
@@ -72,7 +72,8 @@ class Recorder:
             self.assignment.name, key=sub.key, content_hash=sub.content_hash,
             submitters=[asdict(s) for s in sub.submitters], created_at=sub.created_at,
             notebook=sub.notebook, notebook_name=sub.notebook_name, notes=sub.notes, result=result,
-            lateness_s=lateness_of(sub.created_at, self.due).total_seconds(), hidden_hash=self.hidden_hash,
+            lateness_s=lateness_of(sub.created_at, self.due).total_seconds(),
+            hidden_hash="" if failed else self.hidden_hash,  # '' : retried by the next batch or regrade
             version=self.version, timings=done.timings)
         done.timings["write"] = time.perf_counter() - began
         self.report.graded += 1
@@ -83,7 +84,7 @@ class Recorder:
         """A submission the grader itself could not grade: recorded with a grader error, score 0."""
         result = GradingResult(assignment=self.assignment.name, grader_errors=[message])
         self.report.failed.append(f"{task.key}: {message}")
-        self.done(Done(task.key, result, {}))
+        self.done(Done(task.key, result, {}), failed=True)
 
 
 def _progress_bar(total: int, initial: int, enabled: bool, desc: str):  # type: ignore[no-untyped-def]
