@@ -7,7 +7,6 @@ import contextlib
 import io
 import os
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,7 @@ from autograder.errors import StudentError, UnusableInput
 from autograder.notebook import Notebook, plan_cells, read_notebook
 from autograder.pytest_plugin import GradingPlugin
 from autograder.results import GradingResult
-from autograder.sandbox.process import Limits, detect_isolation
-from autograder.slots import claim_slot
+from autograder.sandbox.process import Limits, SandboxUnavailable, detect_isolation
 from autograder.sandbox.session import SandboxNamespace, StudentSession
 
 INI_FILE = Path(__file__).with_name("pytest_grading.ini")
@@ -80,10 +78,9 @@ def grade_submission(assignment: Assignment, submission: Path, *, slot: int = 0,
     """Grade one notebook file. Never raises for a bad submission: problems
     land in the result, and every test still appears with its points.
 
-    ``slot`` is a preference: the first sandbox slot (dedicated uid) at or
-    after it that no other grading on this machine holds is used."""
-    with claim_slot(slot) as claimed:
-        return _grade(assignment, submission, claimed, limits)
+    ``slot`` picks the sandbox's dedicated uid (61000 + slot); if another
+    grader on this machine holds it, the sandbox takes a spare one."""
+    return _grade(assignment, submission, slot, limits)
 
 
 def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits | None) -> GradingResult:
@@ -105,9 +102,15 @@ def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits |
                                  strip_paths=(str(assignment.course_root),),
                                  support_files=assignment.support_files)
         namespace = SandboxNamespace(session)
-        session.start()
-        result.cells = session.cell_reports
-        for report in session.cell_reports:
+        try:
+            session.start()
+        except SandboxUnavailable as exc:
+            result.grader_errors.append(str(exc))
+            session.close()
+            session = None
+            namespace = UnreadableSubmission("The autograder could not start its sandbox; your instructor has been told.")
+        result.cells = session.cell_reports if session else []
+        for report in result.cells:
             if report.status != "ok":
                 result.problems.append(report.message)
     try:
@@ -122,6 +125,3 @@ def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits |
     result.execution_time = time.monotonic() - started
     return result
 
-
-def with_policy(result: GradingResult, **changes: Any) -> GradingResult:
-    return replace(result, **changes)

@@ -119,8 +119,6 @@ def summary_markdown(result: GradingResult) -> str:
     if result.grader_errors:
         lines += ["", "The autograder itself failed (not your fault; your instructor has been told):"]
         lines += [f"- {e}" for e in result.grader_errors]
-    if result.isolation:
-        lines += ["", f"_Isolation: {result.isolation}_"]
     return clip("\n".join(lines), MAX_TOP_OUTPUT)
 
 
@@ -151,6 +149,18 @@ def to_gradescope(result: GradingResult, *, stdout_visibility: str = "hidden") -
             "output_format": "text",
             "visibility": "visible",
             "tags": ["autograder-error"],
+        })
+    if result.isolation:  # for the instructor: Gradescope shows "hidden" tests to staff only
+        tests.append({
+            "name": "Grading environment (instructors only)",
+            "number": str(len(tests) + 1),
+            "score": 0.0,
+            "max_score": 0.0,
+            "status": "passed",
+            "output": clip(f"Isolation in force: {result.isolation}", MAX_TEST_OUTPUT),
+            "output_format": "text",
+            "visibility": "hidden",
+            "tags": ["environment"],
         })
     return {
         "score": finite(result.score),

@@ -280,8 +280,10 @@ class StudentProcess:
             userns = ["--unshare-user"] if self.isolation.level == "user-namespaces" else []
             cmd = [_bwrap_path() or "bwrap", *userns, "--unshare-pid", "--unshare-net", "--unshare-ipc",
                    "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+                   # /tmp first: a Python installed under /tmp is then bound on top of it
+                   "--perms", "1777", "--tmpfs", "/tmp",
                    *_system_binds(), *_python_binds(),
-                   "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+                   "--proc", "/proc", "--dev", "/dev",
                    "--perms", "0755", "--dir", "/home",
                    "--bind", str(self.workdir), home, "--chdir", home, "--clearenv"]
             for key, value in env.items():
