@@ -21,10 +21,31 @@ from autograder.batch.gradebook import CurrentRow, Gradebook
 from autograder.batch.inputs import Submission, Submitter, discover
 from autograder.batch.pool import Done, Task, grade_all
 from autograder.course import load_course
-from autograder.lateness import apply_lateness, hms, lateness_of
 from autograder.results import GradingResult, TestOutcome
 
 DB_NAME = "gradebook.sqlite"
+
+
+def hms(delta: dt.timedelta) -> str:
+    """``225:07:02``: Gradescope's lateness format (hours may exceed 24)."""
+    seconds = max(0, int(delta.total_seconds()))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def apply_lateness(result: GradingResult, sub: Submission, course, assignment: str) -> float:  # type: ignore[no-untyped-def]
+    """Late days and zeroing with the same rules as the Gradescope path
+    (``autograder.gradescope.run.decide_lateness``: created_at minus the due date
+    in course.yaml, never the clock). Returns the lateness in seconds (0 if on time
+    or unknown)."""
+    from autograder.gradescope.metadata import SubmissionMetadata, SubmitterInfo
+    from autograder.gradescope.run import decide_lateness
+
+    meta = SubmissionMetadata(submission_id=sub.key, created_at=sub.created_at,
+                              users=tuple(SubmitterInfo(name=s.name, email=s.email, sid=s.sid)
+                                          for s in sub.submitters))
+    info = decide_lateness(meta, course, assignment)
+    result.late_days, result.late_note, result.zeroed_reason = info.late_days, info.note, info.zeroed_reason
+    return max(0.0, info.lateness.total_seconds()) if info.lateness is not None else 0.0
 
 
 def default_db(assignment: Assignment) -> Path:
@@ -53,9 +74,7 @@ class Recorder:
 
     def __init__(self, assignment: Assignment, book: Gradebook, hidden_hash: str,
                  subs: dict[str, Submission], report: BatchReport, progress: Callable[[], None]):
-        course = load_course(assignment.course_root / "course.yaml")
-        policy = course.assignment(assignment.name)
-        self.due, self.kind, self.late_policy = policy.due, policy.late, course.late_days
+        self.course = load_course(assignment.course_root / "course.yaml")
         self.assignment, self.book, self.hidden_hash = assignment, book, hidden_hash
         self.subs, self.report, self.progress = subs, report, progress
         self.version = autograder.__version__
@@ -66,13 +85,13 @@ class Recorder:
         if sub.notebook is None:
             result.problems[:0] = [n for n in sub.notes if "no notebook" in n or "missing" in n] or \
                 ["The submission has no notebook."]
-        apply_lateness(result, sub.created_at, self.due, self.late_policy, self.kind)
+        lateness_s = apply_lateness(result, sub, self.course, self.assignment.name) if sub.created_at else 0.0
         began = time.perf_counter()
         self.book.record(
             self.assignment.name, key=sub.key, content_hash=sub.content_hash,
             submitters=[asdict(s) for s in sub.submitters], created_at=sub.created_at,
             notebook=sub.notebook, notebook_name=sub.notebook_name, notes=sub.notes, result=result,
-            lateness_s=lateness_of(sub.created_at, self.due).total_seconds(),
+            lateness_s=lateness_s,
             hidden_hash="" if failed else self.hidden_hash,  # '' : retried by the next batch or regrade
             version=self.version, timings=done.timings)
         done.timings["write"] = time.perf_counter() - began
