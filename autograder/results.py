@@ -138,18 +138,6 @@ def to_gradescope(result: GradingResult, *, stdout_visibility: str = "hidden") -
             "visibility": test.visibility,
             "tags": [test.task] if test.task else [],
         })
-    for problem in result.grader_errors:
-        tests.append({
-            "name": "Autograder error (not your fault)",
-            "number": str(len(tests) + 1),
-            "score": 0.0,
-            "max_score": 0.0,
-            "status": "failed",
-            "output": clip(problem, MAX_TEST_OUTPUT),
-            "output_format": "text",
-            "visibility": "visible",
-            "tags": ["autograder-error"],
-        })
     if result.isolation:  # for the instructor: Gradescope shows "hidden" tests to staff only
         tests.append({
             "name": "Grading environment (instructors only)",
@@ -161,6 +149,18 @@ def to_gradescope(result: GradingResult, *, stdout_visibility: str = "hidden") -
             "output_format": "text",
             "visibility": "hidden",
             "tags": ["environment"],
+        })
+    for problem in result.grader_errors:
+        tests.append({
+            "name": "Autograder error (not your fault)",
+            "number": str(len(tests) + 1),
+            "score": 0.0,
+            "max_score": 0.0,
+            "status": "failed",
+            "output": clip(problem, MAX_TEST_OUTPUT),
+            "output_format": "text",
+            "visibility": "visible",
+            "tags": ["autograder-error"],
         })
     return {
         "score": finite(result.score),

@@ -156,7 +156,9 @@ def check(result: GradingResult, honest: float, pattern: str) -> dict[str, Any]:
     assert data["score"] <= honest + 1e-9, f"scored {data['score']} > honest {honest}"
     messages = data["output"] + "\n" + "\n".join(t["output"] for t in data["tests"])
     assert re.search(pattern, messages, re.I | re.S), f"no message matching {pattern!r} in:\n{messages[:3000]}"
-    assert "Isolation:" in data["output"]
+    environment = [t for t in data["tests"] if t["name"].startswith("Grading environment")]
+    assert environment and environment[0]["visibility"] == "hidden"  # instructors see the isolation level
+    assert "Isolation in force" in environment[0]["output"]
     return data
 
 

@@ -73,6 +73,11 @@ def metadata(hours_after_due: float, *, per_user_due: bool = True) -> dict[str, 
     return data
 
 
+def graded(results: dict) -> list[dict]:
+    """The tests that carry points (not the staff-only grading-environment note)."""
+    return [t for t in results["tests"] if "environment" not in t["tags"]]
+
+
 def total_max(results: dict[str, Any]) -> float:
     return sum(t["max_score"] for t in results["tests"])
 
@@ -249,9 +254,11 @@ def test_setup_sh_makes_the_venv_user_and_locks_hidden_material(gs_root):
 def test_perfect_on_time_gets_full_marks(gs_root, perfect_notebooks):
     results, log = run_gradescope(gs_root, {"hw1.ipynb": nb_bytes(perfect_notebooks["hw1"])}, metadata(-2))
     assert results["score"] == total_max(results) == 100
-    assert all(t["status"] == "passed" for t in results["tests"])
+    assert all(t["status"] == "passed" for t in graded(results))
     assert "0 late days" in results["output"] and "3 late days for the whole course" in results["output"]
-    assert {t["visibility"] for t in results["tests"]} == {"visible", "after_published"}
+    assert {t["visibility"] for t in graded(results)} == {"visible", "after_published"}
+    environment = [t for t in results["tests"] if "environment" in t["tags"]]
+    assert environment and environment[0]["visibility"] == "hidden"  # isolation level: staff only
     assert "namespaces" in log or not IS_ROOT
 
 
@@ -259,7 +266,7 @@ def test_perfect_on_time_gets_full_marks(gs_root, perfect_notebooks):
 def test_blank_release_scores_zero(gs_root, blank_notebooks):
     results, _ = run_gradescope(gs_root, {"hw1.ipynb": nb_bytes(blank_notebooks["hw1"])}, metadata(-2))
     assert results["score"] == 0 and total_max(results) == 100
-    assert all(t["status"] == "failed" for t in results["tests"])
+    assert all(t["status"] == "failed" for t in graded(results))
     assert "What to fix first" in results["output"]
 
 
