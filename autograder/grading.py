@@ -57,17 +57,96 @@ class UnreadableSubmission:
         raise StudentError(self._message)
 
 
+def _pytest_args(assignment: Assignment) -> list[str]:
+    return [str(assignment.suite), "-c", str(INI_FILE), "--rootdir", str(assignment.suite.parent),
+            "-p", "no:cacheprovider", "-p", "no:randomly", "--assert=plain", "--capture=no",
+            "--import-mode=importlib", "-q", "-W", "ignore::DeprecationWarning", *DISABLED_PLUGINS]
+
+
 def run_suite(assignment: Assignment, namespace: Any) -> GradingPlugin:
-    """Run the hidden suite in-process with ``namespace`` as the student fixture."""
+    """Run the hidden suite in-process with ``namespace`` as the student fixture.
+
+    The suite is collected once per grader process and its tests re-run for
+    each submission (what a batch worker grades many times); if the suite or
+    the reference changes on disk, it is collected again."""
+    runner = _runners.get(assignment.suite)
+    stamp = _suite_stamp(assignment)
+    if runner is None or runner.stamp != stamp:
+        runner = SuiteRunner(assignment, stamp)
+        _runners[assignment.suite] = runner
+    try:
+        return runner.run(namespace)
+    except _ReuseUnavailable:
+        return _run_suite_once(assignment, namespace)
+
+
+def _suite_stamp(assignment: Assignment) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((str(p), p.stat().st_mtime) for p in assignment.reference_package.rglob("*.py")))
+
+
+class _ReuseUnavailable(Exception):
+    """This pytest cannot re-run collected items; use pytest.main each time."""
+
+
+class SuiteRunner:
+    """The hidden suite, collected once; ``run`` executes every test again
+    against a new student namespace (about half the cost of ``pytest.main``)."""
+
+    def __init__(self, assignment: Assignment, stamp: Any):
+        self.assignment = assignment
+        self.stamp = stamp
+        self.plugin = GradingPlugin(None, pytest_plugin.reference_module_for(assignment.suite),
+                                    hidden_visibility=assignment.hidden_visibility)
+        self.items: list[pytest.Item] | None = None
+        self.collection_errors: list[str] = []
+        try:
+            self._collect()
+        except Exception:  # pytest internals differ: fall back to pytest.main per submission
+            self.items = None
+
+    def _collect(self) -> None:
+        from _pytest.config import _prepareconfig
+        from _pytest.main import Session
+
+        os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            config = _prepareconfig(_pytest_args(self.assignment), plugins=[pytest_plugin, self.plugin])
+            config._do_configure()
+            session = Session.from_config(config)
+            config.hook.pytest_sessionstart(session=session)
+            session.perform_collect()
+        self.items = list(session.items)
+        self.collection_errors = list(self.plugin.collection_errors)
+
+    def run(self, namespace: Any) -> GradingPlugin:
+        if self.items is None or self.collection_errors:
+            raise _ReuseUnavailable()
+        from _pytest.runner import runtestprotocol
+
+        plugin = self.plugin
+        plugin.namespace, plugin.outcomes, plugin.grader_error = namespace, [], ""
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            for index, item in enumerate(self.items):
+                following = self.items[index + 1] if index + 1 < len(self.items) else None
+                runtestprotocol(item, nextitem=following, log=False)  # None: tears session fixtures down
+        result = GradingPlugin(namespace, plugin.reference, hidden_visibility=plugin.hidden_visibility)
+        result.outcomes = plugin.outcomes
+        plugin.namespace, plugin.outcomes = None, []
+        return result
+
+
+_runners: dict[Path, SuiteRunner] = {}
+
+
+def _run_suite_once(assignment: Assignment, namespace: Any) -> GradingPlugin:
     reference = pytest_plugin.reference_module_for(assignment.suite)
     plugin = GradingPlugin(namespace, reference, hidden_visibility=assignment.hidden_visibility)
-    args = [str(assignment.suite), "-c", str(INI_FILE), "--rootdir", str(assignment.suite.parent),
-            "-p", "no:cacheprovider", "-p", "no:randomly", "--assert=plain",
-            "--import-mode=importlib", "-q", "-W", "ignore::DeprecationWarning", *DISABLED_PLUGINS]
     os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        pytest.main(args, plugins=[pytest_plugin, plugin])
+        pytest.main(_pytest_args(assignment), plugins=[pytest_plugin, plugin])
     if plugin.collection_errors:
         plugin.grader_error = "The hidden tests could not be loaded: " + plugin.collection_errors[0]
     return plugin
