@@ -19,8 +19,9 @@ import numpy as np
 
 from autograder.errors import StudentCrash, StudentError, StudentMissing, StudentTimeout, UnusableValue
 from autograder.results import CellReport
-from autograder.sandbox import protocol
+from autograder.sandbox import protocol, zygote
 from autograder.sandbox.process import Isolation, Limits, StudentProcess, detect_isolation
+from autograder.sandbox.zygote import ZygoteLauncher
 
 MAX_RESTARTS = 6
 
@@ -64,13 +65,16 @@ class StudentSession:
 
     def __init__(self, cells: list[CellToRun], limits: Limits, *, slot: int = 0,
                  strip_paths: tuple[str, ...] = (), isolation: Isolation | None = None,
-                 support_files: tuple[Path, ...] = ()):
+                 support_files: tuple[Path, ...] = (), launcher: "ZygoteLauncher | None" = None):
         self.cells = cells
         self.limits = limits
         self.slot = slot
         self.strip_paths = strip_paths
         self.isolation = isolation or detect_isolation()
         self.support_files = support_files
+        # a zygote to fork student processes from: given, or the slot's shared one
+        # when the zygote is enabled (zygote.enable_zygote, AUTOGRADER_ZYGOTE=1)
+        self.launcher = launcher if launcher is not None else zygote.launcher_for(slot, self.isolation)
         self.cell_reports: list[CellReport] = []
         self.bad_cells: set[int] = set()
         self.generation = 0
@@ -98,11 +102,18 @@ class StudentSession:
         # copied into it; shutil.rmtree does not follow symlinks.
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
-        self._workdir = Path(tempfile.mkdtemp(prefix="autograder-student-"))
+        launcher = self.launcher if self.launcher is not None and self.launcher.active is None else None
+        if launcher is not None:
+            self._workdir = launcher.new_workdir()
+        else:
+            self._workdir = Path(tempfile.mkdtemp(prefix="autograder-student-"))
         for path in self.support_files:
             shutil.copy2(path, self._workdir / path.name)
-        self.process = StudentProcess(self.limits, self._workdir, slot=self.slot,
-                                      strip_paths=self.strip_paths, isolation=self.isolation)
+        if launcher is not None:
+            self.process = launcher.process(self.limits, self._workdir, strip_paths=self.strip_paths)
+        else:
+            self.process = StudentProcess(self.limits, self._workdir, slot=self.slot,
+                                          strip_paths=self.strip_paths, isolation=self.isolation)
         self.process.start()
         self.generation += 1
 

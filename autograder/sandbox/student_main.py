@@ -274,13 +274,19 @@ def main():
     config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     _apply_limits(config)
     _strip_grader_paths(config)
+    serve_std_fds(config)
+
+
+def serve_std_fds(config, protocol=None):
+    """Serve on fds 0 (requests) and 1 (replies); the student's prints go to fd 2.
+    Limits and sys.path are already in place. Also the zygote's children end here."""
     chan_in, chan_out = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)  # the student's prints go to the captured output pipe
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
     sys.stdin = open(os.devnull)
-    protocol = _load_protocol()
+    protocol = protocol or _load_protocol()
     import numpy  # noqa: F401 - warm: almost every notebook imports it first
 
     StudentRuntime(protocol, chan_in, chan_out, bool(config.get("kill_strays"))).serve()

@@ -1,0 +1,390 @@
+"""A zygote (fork server) for student processes, for long-lived graders.
+
+Starting a student process costs bubblewrap, a Python start and ``import
+numpy`` (about 0.1 s of CPU) per submission. A ``ZygoteLauncher`` pays that
+once: it starts ``zygote_main.py`` inside the same bubblewrap sandbox as a
+student process (``namespaces`` level only), and for each student process
+sends it fresh pipes over a Unix socket; the zygote forks, and the child
+drops to the slot's uid before running any student code (see
+``zygote_main.py`` and docs/security.md, "The zygote").
+
+Opt-in: ``enable_zygote()`` in a long-lived grader (the batch workers do it),
+or ``AUTOGRADER_ZYGOTE=1`` in the environment (``AUTOGRADER_ZYGOTE=0`` turns
+it off even where enabled). Then every ``StudentSession`` at the
+``namespaces`` level uses one launcher per slot; at other levels sessions
+start a process per submission as before.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from autograder.sandbox import protocol
+from autograder.sandbox.process import (
+    INSIDE_HOME, INSIDE_SANDBOX_DIR, Isolation, Limits, SandboxUnavailable, StudentProcess, _bwrap_path,
+    _kill_all_of_uid, _python_binds, _system_binds, claim_uid, detect_isolation, student_environment,
+)
+
+INSIDE_WORK_BASE = "/autograder-work"
+READY_TIMEOUT_S = 30.0
+REPLY_TIMEOUT_S = 10.0
+CHILD_SETUP_FAILED = 121  # zygote_main's exit status for a child that could not drop privileges
+
+_enabled: bool | None = None
+_launchers: dict[int, "ZygoteLauncher"] = {}
+
+
+def enable_zygote(on: bool = True) -> None:
+    """Use a zygote for the student processes of this (long-lived) process."""
+    global _enabled
+    _enabled = on
+
+
+def zygote_enabled() -> bool:
+    env = os.environ.get("AUTOGRADER_ZYGOTE", "")
+    if env in ("0", "1"):
+        return env == "1"
+    return bool(_enabled)
+
+
+def launcher_for(slot: int, isolation: Isolation) -> "ZygoteLauncher | None":
+    """The shared launcher of ``slot`` if the zygote is enabled and usable here."""
+    if not zygote_enabled() or isolation.level != "namespaces":
+        return None
+    launcher = _launchers.get(slot)
+    if launcher is None or launcher.closed:
+        launcher = _launchers[slot] = ZygoteLauncher(slot, isolation)
+    return launcher
+
+
+@atexit.register
+def close_all() -> None:
+    for launcher in list(_launchers.values()):
+        launcher.close()
+    _launchers.clear()
+
+
+class ZygoteDied(RuntimeError):
+    pass
+
+
+class ZygoteLauncher:
+    """One zygote (restarted when it dies), one claimed uid, one work folder.
+
+    The uid is held (flock, ``claim_uid``) for the launcher's lifetime; the
+    zygote itself is root inside its namespaces, so killing everything of the
+    uid never touches it. Serves one student process at a time.
+    """
+
+    def __init__(self, slot: int = 0, isolation: Isolation | None = None):
+        self.slot = slot
+        self.isolation = isolation or detect_isolation()
+        if self.isolation.level != "namespaces":
+            raise SandboxUnavailable(f"the zygote needs the 'namespaces' isolation level, not {self.isolation.level!r}")
+        self.uid, self._lock_fd = claim_uid(slot)
+        _kill_all_of_uid(self.uid)  # leftovers of a grader that crashed must not share the uid
+        # root-only: each submission's directory is made here by the grader, and
+        # only bound (alone) into that submission's world
+        self.work_base = Path(tempfile.mkdtemp(prefix=f"autograder-zygote-{self.uid}-"))
+        os.chmod(self.work_base, 0o700)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self._log: Path = self.work_base.with_name(self.work_base.name + ".log")
+        self._exits: dict[int, int] = {}
+        self._replies: dict[int, dict] = {}
+        self._next_id = 0
+        self.generation = 0
+        self.starts = 0
+        self.zygote_pid: int | None = None
+        """The zygote's pid inside its PID namespace (for tests)."""
+        self.active: "ZygoteProcess | None" = None
+        self.closed = False
+
+    # ------------------------------------------------------------ the zygote
+    def _command(self, control_fd: int) -> list[str]:
+        cmd = [_bwrap_path() or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+               "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+               "--perms", "1777", "--tmpfs", "/tmp",
+               *_system_binds(), *_python_binds(),
+               "--proc", "/proc", "--dev", "/dev",
+               "--perms", "0755", "--dir", "/home", "--perms", "0755", "--dir", INSIDE_HOME,
+               "--bind", str(self.work_base), INSIDE_WORK_BASE, "--chdir", "/", "--clearenv"]
+        for key, value in student_environment(INSIDE_HOME).items():
+            cmd += ["--setenv", key, value]
+        return cmd + ["--", sys.executable, "-I", f"{INSIDE_SANDBOX_DIR}/zygote_main.py", str(control_fd)]
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None and self._sock is not None
+
+    def ensure_started(self) -> None:
+        if self.closed:
+            raise SandboxUnavailable("the zygote launcher was closed")
+        if not self.running:
+            self._start()
+
+    def _start(self) -> None:
+        self._stop()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            with open(self._log, "wb") as log:
+                self._proc = subprocess.Popen(self._command(theirs.fileno()), stdin=subprocess.DEVNULL,
+                                              stdout=subprocess.DEVNULL, stderr=log, close_fds=True,
+                                              pass_fds=(theirs.fileno(),), start_new_session=True)
+        finally:
+            theirs.close()
+        self._sock = ours
+        self.generation += 1
+        self.starts += 1
+        try:
+            message = self._receive(time.monotonic() + READY_TIMEOUT_S)
+        except ZygoteDied:
+            message = None
+        if not message or message.get("op") != "ready":
+            self._stop()
+            tail = self._log.read_text(errors="replace")[-2000:] if self._log.exists() else ""
+            raise SandboxUnavailable(f"the student zygote did not start: {tail or 'no output'}")
+        self.zygote_pid = int(message.get("pid", 0))
+
+    def _stop(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.send(json.dumps({"op": "bye"}).encode())
+            except OSError:
+                pass
+            self._sock.close()
+            self._sock = None
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+                self._proc.wait()
+            self._proc = None
+        self._replies.clear()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.active is not None:
+            self.active.kill()
+        self._stop()
+        _kill_all_of_uid(self.uid)
+        os.close(self._lock_fd)
+        shutil.rmtree(self.work_base, ignore_errors=True)
+        self._log.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------ messages
+    def _receive(self, deadline: float | None) -> dict | None:
+        """One message from the zygote (None at the deadline); exits are filed.
+        Raises ZygoteDied on end of file."""
+        assert self._sock is not None
+        while True:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self._sock], [], [], timeout)
+            if not ready:
+                return None
+            try:
+                data = self._sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self._stop()
+                raise ZygoteDied("the zygote ended")
+            message = json.loads(data)
+            if message.get("op") == "exit":
+                self._exits[int(message["id"])] = int(message["status"])
+            return message
+
+    def poll(self, ident: int | None = None, wait: float = 0.0) -> int | None:
+        """The wait status of child ``ident`` if it has ended, waiting at most ``wait`` s."""
+        deadline = time.monotonic() + wait
+        while ident not in self._exits:
+            if not self.running:
+                return None
+            try:
+                message = self._receive(deadline)
+            except ZygoteDied:
+                return None
+            if message is None:
+                break
+            if message.get("op") in ("started", "failed"):
+                self._replies[int(message["id"])] = message
+        return self._exits.get(ident) if ident is not None else None
+
+    def spawn(self, workdir: Path, config: dict) -> tuple[int, int, int, int]:
+        """Ask the zygote for a child in ``workdir`` (a direct child of
+        ``work_base``, owned by the uid, 0700). Returns (id, channel write fd,
+        reply read fd, output read fd). Restarts a dead zygote once."""
+        if workdir.parent != self.work_base:
+            raise ValueError(f"{workdir} is not in the zygote's work folder")
+        for attempt in (0, 1):
+            self.ensure_started()
+            assert self._sock is not None
+            self._next_id += 1
+            ident = self._next_id
+            chan_r, chan_w = os.pipe()
+            reply_r, reply_w = os.pipe()
+            out_r, out_w = os.pipe()
+            request = {"op": "spawn", "id": ident, "uid": self.uid, "workdir": workdir.name, "config": config}
+            try:
+                socket.send_fds(self._sock, [json.dumps(request).encode()], [chan_r, reply_w, out_w])
+                reply = self._wait_reply(ident)
+            except (OSError, ZygoteDied) as exc:
+                for fd in (chan_r, chan_w, reply_r, reply_w, out_r, out_w):
+                    os.close(fd)
+                self._stop()
+                if attempt:
+                    raise SandboxUnavailable(f"the student zygote failed twice: {exc}") from None
+                continue
+            for fd in (chan_r, reply_w, out_w):
+                os.close(fd)
+            if reply.get("op") != "started":
+                for fd in (chan_w, reply_r, out_r):
+                    os.close(fd)
+                raise SandboxUnavailable(f"the student zygote refused: {reply.get('message')}")
+            return ident, chan_w, reply_r, out_r
+        raise AssertionError("unreachable")
+
+    def _wait_reply(self, ident: int) -> dict:
+        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        while ident not in self._replies:
+            message = self._receive(deadline)
+            if message is None:
+                raise ZygoteDied("the zygote did not answer")
+            if message.get("op") in ("started", "failed"):
+                self._replies[int(message["id"])] = message
+        return self._replies.pop(ident)
+
+    def forget(self, ident: int) -> None:
+        self._exits.pop(ident, None)
+        self._replies.pop(ident, None)
+
+    # ------------------------------------------------------------ processes
+    def new_workdir(self) -> Path:
+        return Path(tempfile.mkdtemp(prefix="student-", dir=self.work_base))
+
+    def process(self, limits: Limits, workdir: Path, strip_paths: tuple[str, ...] = ()) -> "ZygoteProcess":
+        return ZygoteProcess(self, limits, workdir, strip_paths=strip_paths)
+
+
+class ZygoteProcess(StudentProcess):
+    """A student process forked by the zygote; same interface as StudentProcess.
+
+    There is no Popen: death shows as end of file on the channel (and as the
+    zygote's exit report); killing means killing every process of the uid."""
+
+    def __init__(self, launcher: ZygoteLauncher, limits: Limits, workdir: Path, *,
+                 strip_paths: tuple[str, ...] = ()):
+        super().__init__(limits, workdir, slot=launcher.slot, strip_paths=strip_paths, isolation=launcher.isolation)
+        self.launcher = launcher
+        self.uid = launcher.uid
+        self.ident: int | None = None
+        self.generation = 0
+        self._chan_w: int | None = None
+        self._ended = False
+
+    def start(self) -> None:
+        launcher = self.launcher
+        if launcher.active is not None and launcher.active is not self:
+            raise SandboxUnavailable("the zygote already serves a student process")
+        os.chown(self.workdir, self.uid, self.uid)
+        os.chmod(self.workdir, 0o700)
+        config = {"limits": asdict(self.limits), "strip_paths": list(self.strip_paths),
+                  "dedicated_uid": True, "kill_strays": True}
+        self.ident, self._chan_w, reply_r, out_r = launcher.spawn(self.workdir, config)
+        self.generation = launcher.generation
+        launcher.active = self
+        self.reader = protocol.FrameReader(reply_r, max_frame=protocol.MAX_REPLY_BYTES)
+        self._reply_fd = reply_r
+        self._out_stream = os.fdopen(out_r, "rb")
+        self._drain = threading.Thread(target=self._drain_output, args=(self._out_stream,), daemon=True)
+        self._drain.start()
+
+    @property
+    def alive(self) -> bool:
+        if self._ended or self.ident is None or self.launcher.generation != self.generation:
+            return False
+        if not self.launcher.running:
+            return False
+        return self.launcher.poll(self.ident) is None
+
+    def request(self, header: dict, buffers: list[bytes], timeout: float) -> tuple[dict, list[bytes]]:
+        if self._chan_w is None or self.reader is None or self._ended:
+            raise protocol.ChannelClosed("the student process is gone")
+        frame = protocol.pack(dict(header, timeout=timeout), buffers)
+        try:
+            protocol.write_frame(self._chan_w, frame)
+        except (BrokenPipeError, OSError):
+            raise protocol.ChannelClosed("the student process is gone") from None
+        deadline = time.monotonic() + timeout + Limits.GRACE_S
+        try:
+            return self.reader.read(deadline)
+        except protocol.ChannelTimeout:
+            self.kill()
+            raise
+
+    def exit_description(self) -> str:
+        if self.ident is None:
+            return "not started"
+        status = self.launcher.poll(self.ident, wait=0.3) if self.launcher.generation == self.generation else None
+        if status is None:
+            return "ended"
+        if os.WIFSIGNALED(status):
+            signum = os.WTERMSIG(status)
+            name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else str(signum)
+            hint = {"SIGSEGV": " (a crash in native code)", "SIGKILL": " (killed: time or memory limit, or by itself)",
+                    "SIGXCPU": " (CPU time limit)", "SIGXFSZ": " (file size limit)"}.get(name, "")
+            return f"killed by {name}{hint}"
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+        if code == CHILD_SETUP_FAILED:
+            return "the sandbox could not set up the student process"
+        return f"exited with status {code}"
+
+    def kill(self) -> None:
+        """SIGKILL every process of the uid (the child and anything it started)."""
+        if self.ident is None:
+            return
+        if not self._ended:
+            _kill_all_of_uid(self.uid)
+            self._ended = True
+        if self._drain is not None:
+            self._drain.join(timeout=1)
+        if getattr(self, "_out_stream", None) is not None and not self._drain.is_alive():
+            self._out_stream.close()
+            self._out_stream = None
+        for attribute in ("_chan_w", "_reply_fd"):
+            fd = getattr(self, attribute, None)
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+                setattr(self, attribute, None)
+        if self.launcher.active is self:
+            self.launcher.active = None
+
+    def close(self) -> None:
+        if not self._ended and self._chan_w is not None:
+            try:
+                protocol.write_frame(self._chan_w, protocol.pack({"op": "bye"}, []))
+                self.launcher.poll(self.ident, wait=0.5)
+            except (OSError, protocol.ProtocolError):
+                pass
+        self.kill()
+        if self.ident is not None:
+            self.launcher.forget(self.ident)

@@ -1,0 +1,218 @@
+"""The zygote: a warmed student runtime that forks one student process per request.
+
+Started by ``autograder.sandbox.zygote`` inside the same bubblewrap sandbox as
+a student process (new mount/PID/network/IPC/UTS namespaces, a root file
+system without course files, a cleared environment), but it stays root inside
+it so that each child can be given its own uid. It runs only this file,
+``student_main.py`` and ``protocol.py`` (read-only binds) and imports numpy
+once. It never runs student code itself: every child drops to the requested
+unprivileged uid (no capabilities, ``no_new_privs``, empty bounding set) in
+its own mount and IPC namespaces before the first student byte is read.
+
+Control channel: a SOCK_SEQPACKET socket on fd 3, one JSON message per packet.
+
+* grader -> zygote: ``{"op": "spawn", "id", "uid", "workdir", "config"}`` with
+  three fds (SCM_RIGHTS): the channel's read end, the reply channel's write
+  end, the output pipe's write end. ``{"op": "bye"}`` ends the zygote.
+* zygote -> grader: ``{"op": "ready"}`` once, ``{"op": "started", "id", "pid"}``
+  or ``{"op": "failed", "id", "message"}`` per spawn, and
+  ``{"op": "exit", "id", "status"}`` (the raw wait status) when a child ends.
+"""
+
+import ctypes
+import importlib.util
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONTROL_FD = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+INSIDE_HOME = "/home/student"
+WORK_BASE = "/autograder-work"
+CHILD_SETUP_FAILED = 121
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 4, 24, 38, 39
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _load(name, filename):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, filename))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    _check(_libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
+                       ctypes.c_ulong(flags), data and data.encode()), f"mount {target}")
+
+
+def _private_world(workdir):
+    """Own mount and IPC namespaces: the submission's directory at /home/student,
+    a fresh /tmp, no view of the other submissions' directories, no System V or
+    POSIX IPC objects left by an earlier submission."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount(workdir, INSIDE_HOME, None, MS_BIND)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m")
+    _check(_libc.umount2(WORK_BASE.encode(), MNT_DETACH), "umount the work base")
+    if os.path.exists("/dev/mqueue"):
+        try:
+            _mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV)
+        except OSError:
+            pass
+    os.chdir(INSIDE_HOME)
+
+
+def _drop_privileges(uid):
+    """Become ``uid`` for good: no capabilities (bounding set emptied too),
+    no supplementary groups, ``no_new_privs``; then prove it."""
+    for cap in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:  # EINVAL: no such cap
+            break
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)  # from root to non-root: permitted, effective and ambient caps are cleared
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid) or os.getgroups():
+        raise OSError(f"still not uid {uid}")
+    try:
+        os.setuid(0)
+    except PermissionError:
+        pass
+    else:
+        raise OSError("could regain root")
+    with open("/proc/self/status") as handle:
+        caps = {line.split(":")[0]: int(line.split()[1], 16) for line in handle if line.startswith("Cap")}
+    if any(caps.get(k, 1) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")):
+        raise OSError(f"capabilities left: {caps}")
+    if _libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1:
+        raise OSError("no_new_privs is not set")
+    # setuid made the process non-dumpable (its /proc files root-owned); an exec
+    # under setpriv would have reset that, so match it: only this uid gains access
+    _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+
+
+def _child(request, fds, student_main, protocol):
+    """In the forked child: never returns."""
+    try:
+        os.setsid()
+        signal.set_wakeup_fd(-1)
+        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(signum, signal.SIG_DFL)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        # nothing of the zygote's (its control socket, the wake-up pipe) reaches student code
+        os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        uid = int(request["uid"])
+        if uid < 1000:
+            raise OSError(f"refusing uid {uid}")
+        workdir = os.path.join(WORK_BASE, os.path.basename(str(request["workdir"])))
+        info = os.lstat(workdir)
+        if not (info.st_uid == uid and (info.st_mode & 0o170777) == 0o040700):
+            raise OSError(f"{workdir} is not a private directory of uid {uid}")
+        _private_world(workdir)
+        config = request.get("config", {})
+        student_main._apply_limits(config)
+        _drop_privileges(uid)
+        student_main._strip_grader_paths(config)
+    except BaseException as exc:  # never run student code half set up
+        try:
+            os.write(2, f"[autograder] student process setup failed: {exc}\n".encode())
+        finally:
+            os._exit(CHILD_SETUP_FAILED)
+    try:
+        student_main.serve_std_fds(config, protocol)
+    finally:
+        os._exit(0)
+
+
+def _send(sock, message):
+    try:
+        sock.send(json.dumps(message).encode())
+    except OSError:
+        os._exit(0)  # the grader is gone
+
+
+def main():
+    protocol = _load("_autograder_protocol", "protocol.py")
+    student_main = _load("student_main", "student_main.py")
+    student_main._load_protocol = lambda: protocol
+    import numpy  # noqa: F401 - the reason this process exists
+
+    sock = socket.socket(fileno=CONTROL_FD)
+    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
+    children = {}  # pid -> request id
+    _send(sock, {"op": "ready", "pid": os.getpid()})
+    while True:
+        try:
+            ready, _, _ = select.select([sock, wake_r], [], [])
+        except InterruptedError:
+            ready = [wake_r]
+        if wake_r in ready:
+            try:
+                while os.read(wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if not pid:
+                break
+            ident = children.pop(pid, None)
+            if ident is not None:
+                _send(sock, {"op": "exit", "id": ident, "status": status})
+        if sock not in ready:
+            continue
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, 65536, 8)
+        except InterruptedError:
+            continue
+        if not data:
+            os._exit(0)  # the grader closed its end
+        try:
+            request = json.loads(data)
+        except ValueError:
+            request = {}
+        op = request.get("op")
+        if op == "bye":
+            os._exit(0)
+        if op != "spawn" or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            _send(sock, {"op": "failed", "id": request.get("id"), "message": "malformed request"})
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _child(request, fds, student_main, protocol)
+        for fd in fds:
+            os.close(fd)
+        children[pid] = request.get("id")
+        _send(sock, {"op": "started", "id": request.get("id"), "pid": pid})
+
+
+if __name__ == "__main__":
+    main()
