@@ -106,6 +106,7 @@ class ZygoteLauncher:
         self._exits: dict[int, int] = {}
         self._replies: dict[int, dict] = {}
         self._next_id = 0
+        self._current: int | None = None
         self.generation = 0
         self.starts = 0
         self.zygote_pid: int | None = None
@@ -206,8 +207,8 @@ class ZygoteLauncher:
                 self._stop()
                 raise ZygoteDied("the zygote ended")
             message = json.loads(data)
-            if message.get("op") == "exit":
-                self._exits[int(message["id"])] = int(message["status"])
+            if message.get("op") == "exit" and message.get("id") == self._current:
+                self._exits[int(message["id"])] = int(message["status"])  # others: nobody will ask
             return message
 
     def poll(self, ident: int | None = None, wait: float = 0.0) -> int | None:
@@ -236,7 +237,8 @@ class ZygoteLauncher:
             self.ensure_started()
             assert self._sock is not None
             self._next_id += 1
-            ident = self._next_id
+            ident = self._current = self._next_id
+            self._exits.clear()
             chan_r, chan_w = os.pipe()
             reply_r, reply_w = os.pipe()
             out_r, out_w = os.pipe()
@@ -271,6 +273,8 @@ class ZygoteLauncher:
         return self._replies.pop(ident)
 
     def forget(self, ident: int) -> None:
+        if self._current == ident:
+            self._current = None
         self._exits.pop(ident, None)
         self._replies.pop(ident, None)
 

@@ -1,0 +1,309 @@
+"""The zygote (fork server) for student processes: same scores, same security.
+
+Runs only at the ``namespaces`` level (root + bubblewrap), where the zygote is
+used; skipped elsewhere. ``AUTOGRADER_ZYGOTE=1 pytest tests/test_adversarial.py``
+runs the hostile notebooks through it as well.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.assignment import load_assignment
+from autograder.grading import grade_submission
+from autograder.samples import blank_submission, perfect_submission, write_notebook
+from autograder.sandbox import zygote
+from autograder.sandbox.process import Limits, detect_isolation, processes_of_uid
+from autograder.sandbox.session import CellToRun, StudentSession
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOT = 740 + os.getpid() % 50
+LIMITS = Limits(cell_timeout_s=1.5, call_timeout_s=1.5, submission_timeout_s=60, max_processes=32)
+
+pytestmark = pytest.mark.skipif(detect_isolation().level != "namespaces",
+                                reason="the zygote is used only at the namespaces level (root + bubblewrap)")
+
+
+@pytest.fixture(scope="module")
+def hw1():
+    return load_assignment("hw1", ROOT / "course.yaml")
+
+
+@pytest.fixture(scope="module")
+def launcher():
+    launcher = zygote.ZygoteLauncher(SLOT)
+    yield launcher
+    launcher.close()
+    assert processes_of_uid(launcher.uid) == []
+
+
+def session(launcher, *sources: str, limits: Limits = LIMITS) -> StudentSession:
+    cells = [CellToRun(source, f"cell {i + 1}") for i, source in enumerate(sources)]
+    s = StudentSession(cells, limits, slot=SLOT, launcher=launcher)
+    s.start()
+    return s
+
+
+def zygote_host_pid(launcher) -> int:
+    """The zygote's pid as the grader sees it (a descendant of bubblewrap)."""
+    assert launcher._proc is not None
+    todo, seen = [launcher._proc.pid], []
+    while todo:
+        pid = todo.pop()
+        seen.append(pid)
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        todo += [int(c) for c in children]
+    for pid in seen:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if not argv[0].endswith(b"bwrap") and any(a.endswith(b"/zygote_main.py") for a in argv):
+            return pid
+    raise AssertionError("no zygote process found")
+
+
+def open_fds(pid: int | str = "self") -> list[str]:
+    """What each open fd points at (fd numbers may be reused differently)."""
+    found = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            found.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            continue  # listdir's own descriptor
+    return sorted(found)
+
+
+# ---------------------------------------------------------------- scores
+@pytest.mark.parametrize("kind", ["perfect", "blank"])
+def test_scores_match_without_zygote(hw1, tmp_path, monkeypatch, kind):
+    notebook = perfect_submission(hw1) if kind == "perfect" else blank_submission(hw1)
+    path = write_notebook(notebook, tmp_path / "hw1.ipynb")
+    monkeypatch.setenv("AUTOGRADER_ZYGOTE", "0")
+    plain = grade_submission(hw1, path, slot=SLOT + 1)
+    monkeypatch.setenv("AUTOGRADER_ZYGOTE", "1")
+    through = grade_submission(hw1, path, slot=SLOT + 1)
+    launcher = zygote._launchers.get(SLOT + 1)
+    assert launcher is not None and launcher.starts == 1
+    try:
+        assert [(t.name, t.score, t.max_score) for t in through.tests] == \
+               [(t.name, t.score, t.max_score) for t in plain.tests]
+        assert through.score == plain.score
+        assert (through.score == through.max_score) if kind == "perfect" else through.score < plain.max_score
+        assert not through.grader_errors
+        assert through.stdout == plain.stdout
+    finally:
+        launcher.close()
+        zygote._launchers.pop(SLOT + 1, None)
+
+
+# ---------------------------------------------------------------- privileges
+PROBE = r'''
+import ctypes, os, signal
+def _status():
+    out = {}
+    for line in open("/proc/self/status"):
+        key, _, value = line.partition(":")
+        out[key] = value.strip()
+    return out
+def _try(fn):
+    try:
+        fn()
+        return "ok"
+    except OSError as exc:
+        return type(exc).__name__
+_libc = ctypes.CDLL(None, use_errno=True)
+def _ptrace(pid):
+    r = _libc.ptrace(16, pid, None, None)  # PTRACE_ATTACH
+    return "ok" if r == 0 else os.strerror(ctypes.get_errno())
+st = _status()
+fds = {fd: os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+       if os.path.exists(f"/proc/self/fd/{fd}")}
+info = {
+    "uid": os.getresuid(), "gid": os.getresgid(), "groups": os.getgroups(),
+    "caps": {k: st[k] for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")},
+    "nnp": st["NoNewPrivs"], "cwd": os.getcwd(), "home": os.environ.get("HOME"),
+    "setuid0": _try(lambda: os.setuid(0)),
+    "sockets": [v for v in fds.values() if v.startswith("socket:")],
+    "course": _try(lambda: open(COURSE).read()),
+    "work_base": os.path.exists("/autograder-work") and os.listdir("/autograder-work"),
+    "kill_zygote": _try(lambda: os.kill(ZYGOTE, signal.SIGKILL)),
+    "signal0_zygote": _try(lambda: os.kill(ZYGOTE, 0)),
+    "kill_init": _try(lambda: os.kill(1, signal.SIGKILL)),
+    "zygote_fds": _try(lambda: os.listdir(f"/proc/{ZYGOTE}/fd")),
+    "zygote_mem": _try(lambda: open(f"/proc/{ZYGOTE}/mem", "rb").read(1)),
+    "ptrace_zygote": _ptrace(ZYGOTE),
+    "grader_visible": os.path.exists(f"/proc/{GRADER}") and GRADER not in (1, ZYGOTE),
+    "tmp": sorted(os.listdir("/tmp")), "here": sorted(os.listdir(".")),
+}
+'''
+
+
+def probe(launcher, hw1) -> dict:
+    launcher.ensure_started()
+    header = f"COURSE = {str(hw1.course_root / 'course.yaml')!r}\nZYGOTE = {launcher.zygote_pid}\nGRADER = {os.getpid()}\n"
+    s = session(launcher, header + PROBE)
+    try:
+        assert [r.status for r in s.cell_reports] == ["ok"], s.cell_reports
+        return s.get("info")
+    finally:
+        s.close()
+
+
+def test_child_is_unprivileged_and_cannot_touch_the_zygote(launcher, hw1):
+    info = probe(launcher, hw1)
+    uid = launcher.uid
+    assert list(info["uid"]) == [uid] * 3 and list(info["gid"]) == [uid] * 3 and list(info["groups"]) == []
+    assert all(int(v, 16) == 0 for v in info["caps"].values()), info["caps"]
+    assert info["nnp"] == "1"
+    assert info["setuid0"] == "PermissionError"
+    assert info["cwd"] == "/home/student" and info["home"] == "/home/student"
+    assert info["sockets"] == [], "the zygote's control socket leaked into the child"
+    assert info["course"] in ("FileNotFoundError", "PermissionError")
+    assert info["work_base"] in (False, []), "other submissions' folders must not be visible"
+    assert info["kill_zygote"] == "PermissionError" and info["signal0_zygote"] == "PermissionError"
+    assert info["kill_init"] == "PermissionError"
+    assert info["zygote_fds"] == "PermissionError" and info["zygote_mem"] == "PermissionError"
+    assert info["ptrace_zygote"] in ("Operation not permitted", "Permission denied")
+    assert info["grader_visible"] is False
+    assert launcher.running and launcher.starts == 1
+
+
+def test_nothing_carries_over_between_submissions(launcher, hw1):
+    leave = ("open('/tmp/left', 'w').write('x'); open('left', 'w').write('x')\n"
+             "import ctypes; _l = ctypes.CDLL(None, use_errno=True)\n"
+             "shm = _l.shmget(0x5EED, 4096, 0o1666)\n")  # IPC_CREAT | 0666
+    s = session(launcher, leave)
+    assert s.get("shm") >= 0
+    s.close()
+    s = session(launcher, "import ctypes, os; _l = ctypes.CDLL(None, use_errno=True)\n"
+                          "shm = _l.shmget(0x5EED, 0, 0o666)\n"
+                          "seen = sorted(os.listdir('/tmp')) + sorted(os.listdir('.'))\n")
+    try:
+        assert s.get("shm") == -1, "a System V segment survived into the next submission"
+        assert s.get("seen") == []
+    finally:
+        s.close()
+
+
+def test_student_kill_all_cannot_reach_zygote(launcher):
+    before = launcher.starts
+    s = session(launcher, "import os, signal\nfor _ in range(3):\n    try:\n        os.kill(-1, signal.SIGKILL)\n"
+                          "    except OSError:\n        pass\nx = 1\n")
+    s.close()
+    s = session(launcher, "x = 2")
+    try:
+        assert s.get("x") == 2
+    finally:
+        s.close()
+    assert launcher.starts == before and launcher.running
+
+
+# ---------------------------------------------------------------- containment
+HOSTILE = {
+    "exit": ("import os\nos._exit(3)", "crashed", "exited with status 3"),
+    "segfault": ("import ctypes\nctypes.string_at(0)", "crashed", "SIGSEGV"),
+    "fork_bomb": ("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+                  None, ""),
+    "ignore_signals": ("import signal\nfor s in (signal.SIGALRM, signal.SIGINT, signal.SIGTERM):\n"
+                       "    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    pass", "timeout", ""),
+    "setsid_daemon": ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n", "ok", ""),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_cell_then_next_submission_is_fine(launcher, name):
+    source, status, words = HOSTILE[name]
+    s = session(launcher, "before = 1", source, "after = 42")
+    try:
+        report = s.cell_reports[1]
+        if status:
+            assert report.status == status, report
+        assert words in report.message
+        assert s.get("after") == 42 and s.get("before") == 1
+    finally:
+        s.close()
+    assert processes_of_uid(launcher.uid) == []
+    s = session(launcher, "y = sum(range(10))")
+    try:
+        assert s.get("y") == 45 and s.restarts == 0
+    finally:
+        s.close()
+    assert processes_of_uid(launcher.uid) == [] and launcher.running
+
+
+def test_twenty_in_a_row_leave_nothing(launcher):
+    s = session(launcher, "x = 0")
+    s.close()
+    host = zygote_host_pid(launcher)
+    grader_fds, zygote_fds = open_fds(), open_fds(host)
+    import threading
+    threads = threading.active_count()
+    folders = sorted(os.listdir(launcher.work_base))
+    for i in range(20):
+        s = session(launcher, f"import numpy as np\nx = int(np.arange({i}).sum())\nprint('hello', {i})")
+        assert s.get("x") == sum(range(i))
+        s.close()
+        assert f"hello {i}" in s.output()
+    assert zygote_host_pid(launcher) == host
+    assert open_fds() == grader_fds
+    assert open_fds(host) == zygote_fds
+    assert threading.active_count() == threads
+    assert sorted(os.listdir(launcher.work_base)) == folders
+    assert processes_of_uid(launcher.uid) == []
+    for _ in range(50):  # the zygote reaps asynchronously (SIGCHLD)
+        children = Path(f"/proc/{host}/task/{host}/children").read_text().split()
+        if not children:
+            break
+        time.sleep(0.02)
+    assert children == [], "the zygote has unreaped or living children"
+    assert not launcher._exits and not launcher._replies
+
+
+def test_zygote_death_is_survived(launcher):
+    os.kill(zygote_host_pid(launcher), signal.SIGKILL)
+    time.sleep(0.1)
+    before = launcher.starts
+    s = session(launcher, "x = 7")
+    try:
+        assert s.get("x") == 7
+    finally:
+        s.close()
+    assert launcher.starts == before + 1
+
+
+def test_zygote_death_mid_submission_restarts_the_student(launcher):
+    s = session(launcher, "x = 7")
+    try:
+        os.kill(zygote_host_pid(launcher), signal.SIGKILL)
+        time.sleep(0.1)
+        assert s.get("x") == 7  # the session restarts and replays, through a new zygote
+    finally:
+        s.close()
+    assert processes_of_uid(launcher.uid) == []
+
+
+def test_sessions_use_the_shared_launcher_when_enabled(monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_ZYGOTE", "1")
+    s = StudentSession([CellToRun("x = 3", "cell 1")], LIMITS, slot=SLOT + 2)
+    try:
+        assert s.launcher is zygote._launchers[SLOT + 2]
+        s.start()
+        assert s.get("x") == 3
+        assert isinstance(s.process, zygote.ZygoteProcess)
+    finally:
+        s.close()
+        s.launcher.close()
+        zygote._launchers.pop(SLOT + 2, None)
+    monkeypatch.setenv("AUTOGRADER_ZYGOTE", "0")
+    assert StudentSession([], LIMITS, slot=SLOT + 2).launcher is None
