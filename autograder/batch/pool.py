@@ -137,6 +137,7 @@ def _init_worker(assignment: Assignment, parent: int) -> None:
     pytest_plugin.reference_module_for(assignment.suite)  # import the reference once
     grading.source_notebook(assignment)
     _install_timers()
+    os.environ.setdefault("AUTOGRADER_ZYGOTE", "1")  # fork student processes from a warmed zygote (namespaces level)
     folder = Path(tempfile.mkdtemp(prefix=f"autograder-batch-{slot}-"))
     _state.update(assignment=assignment, slot=slot, lock=handle, folder=folder)
 

@@ -77,6 +77,16 @@ def close_all() -> None:
     _launchers.clear()
 
 
+def _close_in_pool_workers() -> None:
+    """multiprocessing's workers end with os._exit (no atexit), but run these finalizers."""
+    from multiprocessing import util
+
+    util.Finalize(None, close_all, exitpriority=100)
+
+
+_close_in_pool_workers()
+
+
 class ZygoteDied(RuntimeError):
     pass
 
@@ -98,7 +108,13 @@ class ZygoteLauncher:
         _kill_all_of_uid(self.uid)  # leftovers of a grader that crashed must not share the uid
         # root-only: each submission's directory is made here by the grader, and
         # only bound (alone) into that submission's world
-        self.work_base = Path(tempfile.mkdtemp(prefix=f"autograder-zygote-{self.uid}-"))
+        prefix = f"autograder-zygote-{self.uid}-"
+        for stale in Path(tempfile.gettempdir()).glob(prefix + "*"):  # of a killed grader: we hold the uid now
+            if stale.is_dir() and not stale.is_symlink() and stale.stat().st_uid == os.geteuid():
+                shutil.rmtree(stale, ignore_errors=True)
+            elif stale.suffix == ".log" and stale.is_file() and not stale.is_symlink():
+                stale.unlink(missing_ok=True)
+        self.work_base = Path(tempfile.mkdtemp(prefix=prefix))
         os.chmod(self.work_base, 0o700)
         self._proc: subprocess.Popen[bytes] | None = None
         self._sock: socket.socket | None = None
@@ -141,7 +157,7 @@ class ZygoteLauncher:
         self._stop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            with open(self._log, "wb") as log:
+            with open(os.open(self._log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "wb") as log:
                 self._proc = subprocess.Popen(self._command(theirs.fileno()), stdin=subprocess.DEVNULL,
                                               stdout=subprocess.DEVNULL, stderr=log, close_fds=True,
                                               pass_fds=(theirs.fileno(),), start_new_session=True)
