@@ -11,6 +11,7 @@ By convention, for assignment ``hw1`` in the course root::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,11 +75,7 @@ def load_assignment(name: str, course_file: Path | None = None) -> Assignment:
                        (root / "reference" / name / "__init__.py", "reference solution")):
         if not path.exists():
             raise UnusableInput(f"{name}: the {what} {path.relative_to(root)} is missing from {root}.")
-    g = course.grading
-    limits = Limits(cell_timeout_s=g.cell_timeout_s, call_timeout_s=g.call_timeout_s,
-                    submission_timeout_s=g.submission_timeout_s, memory_mb=g.memory_mb,
-                    max_processes=g.max_processes, max_output_bytes=g.max_output_bytes,
-                    max_file_mb=g.max_file_mb)
+    limits = Limits(**dataclasses.asdict(course.grading))
     return Assignment(
         name=name, course_root=root, source_notebook=notebook, suite=suite,
         reference_package=suite.parent, support_files=support_files_of(folder, notebook),
