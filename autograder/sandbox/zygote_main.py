@@ -9,7 +9,8 @@ once. It never runs student code itself: every child drops to the requested
 unprivileged uid (no capabilities, ``no_new_privs``, empty bounding set) in
 its own mount and IPC namespaces before the first student byte is read.
 
-Control channel: a SOCK_SEQPACKET socket on fd 3, one JSON message per packet.
+Control channel: a SOCK_SEQPACKET socket (its fd number is ``argv[1]``), one
+JSON message per packet.
 
 * grader -> zygote: ``{"op": "spawn", "id", "uid", "workdir", "config"}`` with
   three fds (SCM_RIGHTS): the channel's read end, the reply channel's write
@@ -104,6 +105,10 @@ def _drop_privileges(uid):
         raise OSError(f"capabilities left: {caps}")
     if _libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1:
         raise OSError("no_new_privs is not set")
+    # a session keyring of its own, not the one inherited from the root zygote
+    keyctl = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
+    if keyctl is not None:
+        _libc.syscall(keyctl, 1, None)  # KEYCTL_JOIN_SESSION_KEYRING, anonymous; best effort
     # setuid made the process non-dumpable (its /proc files root-owned); an exec
     # under setpriv would have reset that, so match it: only this uid gains access
     _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
