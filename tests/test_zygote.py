@@ -307,3 +307,25 @@ def test_sessions_use_the_shared_launcher_when_enabled(monkeypatch):
         zygote._launchers.pop(SLOT + 2, None)
     monkeypatch.setenv("AUTOGRADER_ZYGOTE", "0")
     assert StudentSession([], LIMITS, slot=SLOT + 2).launcher is None
+
+
+def test_a_child_that_cannot_set_up_never_runs_student_code(launcher, monkeypatch):
+    """The child refuses a directory that is not private (0700) to the uid; the
+    grader hears it as an unavailable sandbox (its fault), not a student crash."""
+    from autograder.sandbox.process import SandboxUnavailable
+
+    real_chmod = os.chmod
+    monkeypatch.setattr(os, "chmod", lambda path, mode, **kw: real_chmod(path, 0o755, **kw))
+    workdir = launcher.new_workdir()
+    process = launcher.process(LIMITS, workdir)
+    with pytest.raises(SandboxUnavailable, match="did not start"):
+        process.start()
+    assert "setup failed" in process.output()
+    assert process.exit_description() == "the sandbox could not set up the student process"
+    process.close()
+    monkeypatch.undo()
+    s = session(launcher, "x = 5")
+    try:
+        assert s.get("x") == 5
+    finally:
+        s.close()

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from autograder.sandbox import protocol
 from autograder.sandbox.process import (
-    INSIDE_HOME, INSIDE_SANDBOX_DIR, Isolation, Limits, SandboxUnavailable, StudentProcess, _bwrap_path,
+    INSIDE_HOME, INSIDE_SANDBOX_DIR, STUDENT_UID_BASE, Isolation, Limits, SandboxUnavailable, StudentProcess, _bwrap_path,
     _kill_all_of_uid, _python_binds, _system_binds, claim_uid, detect_isolation, student_environment,
 )
 
@@ -105,6 +105,8 @@ class ZygoteLauncher:
         if self.isolation.level != "namespaces":
             raise SandboxUnavailable(f"the zygote needs the 'namespaces' isolation level, not {self.isolation.level!r}")
         self.uid, self._lock_fd = claim_uid(slot)
+        if self.uid < STUDENT_UID_BASE:  # killing "everything of the uid" must never mean root's processes
+            raise SandboxUnavailable(f"refusing student uid {self.uid}")
         _kill_all_of_uid(self.uid)  # leftovers of a grader that crashed must not share the uid
         # root-only: each submission's directory is made here by the grader, and
         # only bound (alone) into that submission's world
@@ -334,6 +336,15 @@ class ZygoteProcess(StudentProcess):
         self._out_stream = os.fdopen(out_r, "rb")
         self._drain = threading.Thread(target=self._drain_output, args=(self._out_stream,), daemon=True)
         self._drain.start()
+        try:  # the child's own word, sent before any student code ran, that it dropped privileges
+            header, _ = self.reader.read(time.monotonic() + REPLY_TIMEOUT_S)
+        except protocol.ProtocolError as exc:
+            self.kill()
+            raise SandboxUnavailable(f"the zygote's student process did not start ({exc}): "
+                                     f"{self.output()[-1000:].strip()}") from None
+        if header.get("op") != "ready":
+            self.kill()
+            raise SandboxUnavailable("the zygote's student process did not start")
 
     @property
     def alive(self) -> bool:

@@ -143,6 +143,8 @@ def _child(request, fds, student_main, protocol):
         finally:
             os._exit(CHILD_SETUP_FAILED)
     try:
+        # set up and unprivileged: say so before any student code can write on the channel
+        protocol.write_frame(1, protocol.pack({"op": "ready"}, []))
         student_main.serve_std_fds(config, protocol)
     finally:
         os._exit(0)
