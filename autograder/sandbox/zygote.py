@@ -134,7 +134,10 @@ class ZygoteLauncher:
 
     # ------------------------------------------------------------ the zygote
     def _command(self, control_fd: int) -> list[str]:
-        cmd = [_bwrap_path() or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+        # --as-pid-1: the zygote is its PID namespace's init, which a child's kill(-1)
+        # skips (no EPERM to count) and which reaps orphans; signals sent from inside
+        # the namespace without a handler are ignored by it
+        cmd = [_bwrap_path() or "bwrap", "--as-pid-1", "--unshare-pid", "--unshare-net", "--unshare-ipc",
                "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                "--perms", "1777", "--tmpfs", "/tmp",
                *_system_binds(), *_python_binds(),
