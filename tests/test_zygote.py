@@ -329,3 +329,17 @@ def test_a_child_that_cannot_set_up_never_runs_student_code(launcher, monkeypatc
         assert s.get("x") == 5
     finally:
         s.close()
+
+
+@pytest.mark.skipif(os.environ.get("AUTOGRADER_SKIP_ADVERSARIAL") == "1", reason="asked to skip")
+@pytest.mark.skipif(os.environ.get("AUTOGRADER_ZYGOTE") == "1", reason="this run already goes through the zygote")
+def test_adversarial_suite_through_the_zygote():
+    """The hostile notebooks of test_adversarial.py, graded with AUTOGRADER_ZYGOTE=1."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(ROOT / "tests" / "test_adversarial.py")],
+                          env=dict(os.environ, AUTOGRADER_ZYGOTE="1"), cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
