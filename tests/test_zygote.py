@@ -7,8 +7,6 @@ runs the hostile notebooks through it as well.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import signal
 import time
