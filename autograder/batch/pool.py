@@ -16,7 +16,9 @@ machine, get distinct slots; the lock dies with the process.
 from __future__ import annotations
 
 import fcntl
+import multiprocessing.util
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -138,7 +140,13 @@ def _init_worker(assignment: Assignment, parent: int) -> None:
     grading.source_notebook(assignment)
     _install_timers()
     os.environ.setdefault("AUTOGRADER_ZYGOTE", "1")  # fork student processes from a warmed zygote (namespaces level)
-    folder = Path(tempfile.mkdtemp(prefix=f"autograder-batch-{slot}-"))
+    prefix = f"autograder-batch-{slot}-"
+    for stale in Path(tempfile.gettempdir()).glob(prefix + "*"):  # left by a killed worker; we hold the slot now
+        shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    # pool workers leave through os._exit, which skips atexit; multiprocessing's finalizers still run
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
+                                  exitpriority=10)
     _state.update(assignment=assignment, slot=slot, lock=handle, folder=folder)
 
 
