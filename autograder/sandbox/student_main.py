@@ -207,26 +207,27 @@ class StudentRuntime:
                 return
 
     def dispatch(self, request, buffers):
-        if True:
-            op = request.get("op")
-            if op == "run_cell":
-                self.run_cell(request)
-            elif op == "call":
-                self.call(request, buffers)
-            elif op == "get":
-                name = request.get("name")
-                if name in self.namespace and not str(name).startswith("__"):
-                    self.send({"ok": True}, self.namespace[name], True)
-                else:
-                    self.send({"ok": False, "kind": "missing", "message": f"`{name}` is not defined"})
-            elif op == "define":
-                self.define(request)
-            elif op == "release":
-                self.objects.pop(request.get("id"), None)
-            elif op == "bye":
-                pass
-            else:
-                self.send({"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"})
+        """Answer one request from the grader."""
+        op = request.get("op")
+        if op == "run_cell":
+            self.run_cell(request)
+        elif op == "call":
+            self.call(request, buffers)
+        elif op == "get":
+            self.get(request.get("name"))
+        elif op == "define":
+            self.define(request)
+        elif op == "release":
+            self.objects.pop(request.get("id"), None)
+        elif op != "bye":
+            self.send({"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"})
+
+    def get(self, name):
+        """The value of a global of the student's namespace (a reference if not plain data)."""
+        if name in self.namespace and not str(name).startswith("__"):
+            self.send({"ok": True}, self.namespace[name], True)
+        else:
+            self.send({"ok": False, "kind": "missing", "message": f"`{name}` is not defined"})
 
 
 def _apply_limits(config):
