@@ -24,11 +24,25 @@ VERBS: dict[str, tuple[str, str]] = {
 }
 
 
+EXAMPLES = """\
+a typical week (run inside the course folder, the one holding course.yaml):
+  autograder release hw1 --out release/           # give release/hw1/ to students
+  autograder grade hw1 attempt.ipynb --json r.json # try a notebook as the grader would
+  autograder gradescope hw1 --try attempt.ipynb   # build the Gradescope zip and run it locally
+  autograder batch hw1 export.zip --jobs 2        # grade a Gradescope submissions export
+  autograder grades grades.csv --roster roster.csv --out final/
+
+exit codes: 0 success, 1 grading found problems, 2 unusable input.
+'autograder <verb> --help' explains each verb; docs/ has the guides."""
+
+
 def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     """Build the parser; only the chosen verb's module is imported."""
     parser = argparse.ArgumentParser(
         prog="autograder",
         description="Release, grade and report deep-learning homework notebooks.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="verb", metavar="<verb>")
     for name, (module_name, help_text) in VERBS.items():
