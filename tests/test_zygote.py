@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -189,7 +190,9 @@ def test_nothing_carries_over_between_submissions(launcher, hw1):
                           "seen = sorted(os.listdir('/tmp')) + sorted(os.listdir('.'))\n")
     try:
         assert s.get("shm") == -1, "a System V segment survived into the next submission"
-        assert s.get("seen") == []
+        # only the interpreter's own folders may appear in /tmp (when the checkout lives there)
+        python_dirs = {Path(p).parts[2] for p in (sys.prefix, sys.base_prefix) if p.startswith("/tmp/")}
+        assert set(s.get("seen")) <= python_dirs and "left" not in s.get("seen")
     finally:
         s.close()
 

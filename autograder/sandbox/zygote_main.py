@@ -38,7 +38,7 @@ CHILD_SETUP_FAILED = 121
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 4, 24, 38, 39
 
@@ -64,6 +64,34 @@ def _mount(source, target, fstype, flags, data=None):
                        ctypes.c_ulong(flags), data and data.encode()), f"mount {target}")
 
 
+def _python_paths_under_tmp():
+    """The interpreter's folders that live under /tmp (e.g. a checkout in /tmp
+    with its .venv): a fresh /tmp must not hide them, or lazy imports fail."""
+    candidates = {sys.prefix, sys.base_prefix, os.path.realpath(sys.prefix),
+                  os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))}
+    under = sorted(p for p in candidates if p.startswith("/tmp/") and os.path.isdir(p))
+    return [p for p in under if not any(p != q and p.startswith(q + "/") for q in under)]
+
+
+def _hold_python_under_tmp():
+    """Bind those folders to holding places outside /tmp; returns [(path, holder)]."""
+    held = []
+    for index, path in enumerate(_python_paths_under_tmp()):
+        holder = os.path.join(WORK_BASE, f".python-hold-{index}")
+        os.makedirs(holder, exist_ok=True)
+        _mount(path, holder, None, MS_BIND | MS_REC)
+        held.append((path, holder))
+    return held
+
+
+def _restore_held(held):
+    """Bind the held folders back at their own paths on the fresh /tmp, read-only."""
+    for path, holder in held:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(holder, path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+
+
 def _private_world(workdir):
     """Own mount and IPC namespaces: the submission's directory at /home/student,
     a fresh /tmp, no view of the other submissions' directories, no System V or
@@ -71,8 +99,10 @@ def _private_world(workdir):
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount(workdir, INSIDE_HOME, None, MS_BIND)
+    held = _hold_python_under_tmp()
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m")
-    _check(_libc.umount2(WORK_BASE.encode(), MNT_DETACH), "umount the work base")
+    _restore_held(held)
+    _check(_libc.umount2(WORK_BASE.encode(), MNT_DETACH), "umount the work base (and the holding binds)")
     if os.path.exists("/dev/mqueue"):
         try:
             _mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV)
