@@ -21,7 +21,6 @@ import importlib
 import importlib.util
 import sys
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -31,6 +30,7 @@ import pytest
 
 from autograder.errors import StudentError, StudentMissing
 from autograder.results import TestOutcome
+from autograder.sandbox.session import CallRecord
 
 MARKERS = (
     "points(p): how many points the test is worth (required)",
@@ -40,22 +40,13 @@ MARKERS = (
 
 
 # ---------------------------------------------------------------- local mode
-@dataclass
-class CallRecord:
-    """What the sandbox observed about the last call into the student's code."""
-
-    name: str = ""
-    mutated: list[str] = field(default_factory=list)
-    """Names (``arg0``, ``x``...) of array arguments the call changed in place."""
-
-
-def _mutated_arguments(before: list[Any], after: list[Any], names: list[str]) -> list[str]:
+def _mutated_arguments(before: list[Any], after: list[Any], names: list[str]) -> tuple[str, ...]:
     changed = []
     for name, old, new in zip(names, before, after):
         if isinstance(old, np.ndarray):
             if not isinstance(new, np.ndarray) or old.shape != new.shape or not np.array_equal(old, new, equal_nan=True):
                 changed.append(name)
-    return changed
+    return tuple(changed)
 
 
 class LocalNamespace:
@@ -104,9 +95,8 @@ class _LocalCallable:
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
             raise StudentError(f"`{self._name}` raised {type(exc).__name__}: {exc}\n{tb}") from None
         self._owner.last_call = CallRecord(self._name, _mutated_arguments(pristine, sent, names))
-        if callable(result) or isinstance(result, object) and type(result).__module__ not in ("builtins", "numpy"):
-            return result
-        return copy.deepcopy(result)
+        plain = result is None or isinstance(result, (bool, int, float, complex, str, list, tuple, dict, np.ndarray, np.generic))
+        return copy.deepcopy(result) if plain else result  # the student's own objects stay "remote"
 
     def __getattr__(self, attr: str) -> Any:  # classes: student.KNN.some_static
         return getattr(self._func, attr)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
-import io
 import os
 import shutil
 import signal

@@ -7,7 +7,6 @@ B+ 86, B 83, B- 80, C+ 76, C 73, C- 70 ...; P for C or better, S for B or better
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest

@@ -12,7 +12,6 @@ import pytest
 
 from autograder.cli import main
 from autograder.course import load_course
-from autograder.grades import GradesInputError
 from autograder.grades.gradescope import read_canvas, read_export
 from tests.test_grades_support import COURSE_YAML, FIXTURES, write_csv, write_export
 

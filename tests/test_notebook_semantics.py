@@ -4,10 +4,8 @@ the student did to its cells (HW1 is the example)."""
 from __future__ import annotations
 
 import copy
-import json
 
 from autograder.samples import solution_sources, with_cells
-from tests.conftest import FAST_LIMITS
 
 
 def _code_cells(nb):

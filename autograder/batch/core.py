@@ -21,7 +21,7 @@ from autograder.batch.gradebook import CurrentRow, Gradebook
 from autograder.batch.inputs import Submission, Submitter, discover
 from autograder.batch.pool import Done, Task, grade_all
 from autograder.course import load_course
-from autograder.results import GradingResult, TestOutcome
+from autograder.results import GradingResult
 
 DB_NAME = "gradebook.sqlite"
 
