@@ -83,6 +83,9 @@ def describe(value: Any) -> str:
         return f"a {type(value).__name__} of length {len(value)}"
     if isinstance(value, dict):
         return f"a dict with keys {sorted(map(str, value))[:8]}"
+    remote_type = getattr(value, "_type", None)  # an object that stayed in the student process
+    if isinstance(remote_type, str):
+        return f"an object of type `{remote_type}` (only plain numbers, lists and numpy arrays can be graded)"
     return f"an object of type {type(value).__name__}"
 
 
