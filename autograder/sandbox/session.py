@@ -243,9 +243,9 @@ class StudentSession:
             self.process.kill()
             raise UnusableValue(f"{what}: the answer could not be read ({exc}); "
                                 "the student process was stopped.") from None
-        return self._interpret(reply, buffers, what)
+        return self._interpret(reply, buffers, what, timeout)
 
-    def _interpret(self, reply: dict[str, Any], buffers: list[bytes], what: str) -> Any:
+    def _interpret(self, reply: dict[str, Any], buffers: list[bytes], what: str, timeout: float) -> Any:
         if reply.get("ok") is True:
             mutated = reply.get("mutated", [])
             self.last_call = CallRecord(what, tuple(str(m)[:40] for m in mutated if isinstance(m, str)))
@@ -264,7 +264,8 @@ class StudentSession:
         if kind == "missing":
             raise StudentMissing(f"{what}: {message} in your notebook. Check the name and that its cell runs without errors.")
         if kind == "timeout":
-            raise StudentTimeout(f"{what} did not finish within its time limit and was interrupted.")
+            raise StudentTimeout(f"{what} did not finish within {timeout:g} s and was interrupted "
+                                 "(an endless loop, or much slower than a vectorized solution?).")
         if kind == "memory":
             raise StudentCrash(f"{what} ran out of memory (limit {self.limits.memory_mb} MB).")
         if kind == "exit":
