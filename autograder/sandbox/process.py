@@ -47,11 +47,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from autograder.sandbox import protocol
+from autograder.sandbox.cgroups import TreeLimits, tree_limits
 
 SANDBOX_DIR = Path(__file__).resolve().parent
 STUDENT_UID_BASE = 61000
 INSIDE_SANDBOX_DIR = "/opt/autograder-sandbox"
 INSIDE_HOME = "/home/student"
+TREE_EXTRA_PIDS = 8  # bubblewrap, its init, setpriv: processes of ours in the student's group
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,8 @@ class StudentProcess:
         self.uid = STUDENT_UID_BASE + slot
         self.token = secrets.token_hex(8)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.tree: TreeLimits | None = None
+        """The control group holding every process of this sandbox (root only)."""
         self.reader: protocol.FrameReader | None = None
         self._output = bytearray()
         self._output_dropped = 0
@@ -318,6 +322,10 @@ class StudentProcess:
             os.chown(self.workdir, self.uid, self.uid)
             os.chmod(self.workdir, 0o700)
         cmd, cwd, env = self._command()
+        if self.isolation.dedicated_uid:
+            self.tree = tree_limits(self.uid, self.limits.memory_mb, self.limits.max_processes + TREE_EXTRA_PIDS)
+            if self.tree is not None:
+                cmd = self.tree.wrap(cmd)
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=cwd, env=env, close_fds=True, start_new_session=True,
@@ -386,6 +394,9 @@ class StudentProcess:
             code = -(code - 128)  # bubblewrap reports a signal death as 128 + signal
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            if name == "SIGKILL" and self.tree is not None and self.tree.out_of_memory():
+                return (f"killed by SIGKILL: out of memory (all your processes together may use "
+                        f"{self.limits.memory_mb} MB)")
             hint = {"SIGSEGV": " (a crash in native code)", "SIGKILL": " (killed: time or memory limit, or by itself)",
                     "SIGXCPU": " (CPU time limit)", "SIGXFSZ": " (file size limit)"}.get(name, "")
             return f"killed by {name}{hint}"
@@ -400,6 +411,8 @@ class StudentProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.tree is not None:
+            self.tree.kill_all()
         if self.isolation.dedicated_uid and self._lock_fd is not None:
             _kill_all_of_uid(self.uid)
         elif self.isolation.level == "none":

@@ -33,8 +33,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from autograder.sandbox import protocol
+from autograder.sandbox.cgroups import tree_limits
 from autograder.sandbox.process import (
-    INSIDE_HOME, INSIDE_SANDBOX_DIR, STUDENT_UID_BASE, Isolation, Limits, SandboxUnavailable, StudentProcess, _bwrap_path,
+    INSIDE_HOME, INSIDE_SANDBOX_DIR, STUDENT_UID_BASE, TREE_EXTRA_PIDS, Isolation, Limits, SandboxUnavailable, StudentProcess, _bwrap_path,
     _kill_all_of_uid, _python_binds, _system_binds, claim_uid, detect_isolation, student_environment,
 )
 
@@ -163,7 +164,11 @@ class ZygoteLauncher:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             with open(os.open(self._log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "wb") as log:
-                self._proc = subprocess.Popen(self._command(theirs.fileno()), stdin=subprocess.DEVNULL,
+                command = self._command(theirs.fileno())
+                tree = tree_limits(self.uid, Limits().memory_mb, Limits().max_processes + TREE_EXTRA_PIDS)
+                if tree is not None:  # the zygote and every child it forks share the uid's group
+                    command = tree.wrap(command)
+                self._proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                               stdout=subprocess.DEVNULL, stderr=log, close_fds=True,
                                               pass_fds=(theirs.fileno(),), start_new_session=True)
         finally:
@@ -329,6 +334,8 @@ class ZygoteProcess(StudentProcess):
             raise SandboxUnavailable("the zygote already serves a student process")
         os.chown(self.workdir, self.uid, self.uid)
         os.chmod(self.workdir, 0o700)
+        # this submission's limits for the uid's group, which the zygote and its child share
+        tree_limits(self.uid, self.limits.memory_mb, self.limits.max_processes + TREE_EXTRA_PIDS)
         config = {"limits": asdict(self.limits), "strip_paths": list(self.strip_paths),
                   "dedicated_uid": True, "kill_strays": True}
         self.ident, self._chan_w, reply_r, out_r = launcher.spawn(self.workdir, config)
