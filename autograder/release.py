@@ -23,9 +23,14 @@ LEAK_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TEST
 
 def release_notebook(assignment: Any) -> dict[str, Any]:
     """The released notebook as nbformat JSON (a dict), built with nbgrader's preprocessors."""
-    import nbformat
-    from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme,
-                                        ClearOutput, ClearSolutions, ComputeChecksums, LockCells)
+    try:
+        import nbformat
+        from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme,
+                                            ClearOutput, ClearSolutions, ComputeChecksums, LockCells)
+    except ImportError as exc:
+        raise UnusableInput(f"releasing needs nbgrader and nbformat ({exc.name} is missing): "
+                            "install the authoring tools with  pip install -e '.[author]'  "
+                            "(make demo does this)") from None
 
     notebook = nbformat.read(str(assignment.source_notebook), as_version=nbformat.NO_CONVERT)
     resources: dict[str, Any] = {"unique_key": assignment.name, "metadata": {"path": str(assignment.source_notebook.parent)}}
