@@ -25,8 +25,10 @@ def add_jobs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def load(args: argparse.Namespace) -> tuple[Assignment, Path] | None:
-    """The assignment and the gradebook path; None after printing why not."""
+def load(args: argparse.Namespace, *, existing_gradebook: bool = False) -> tuple[Assignment, Path] | None:
+    """The assignment and the gradebook path; None after printing why not.
+
+    ``existing_gradebook``: the verb reads a gradebook, so it must already exist."""
     try:
         assignment = load_assignment(args.assignment, args.course)
     except UnusableInput as exc:
@@ -37,7 +39,12 @@ def load(args: argparse.Namespace) -> tuple[Assignment, Path] | None:
         return None
     from autograder.batch.core import default_db
 
-    return assignment, (args.db or default_db(assignment))
+    db_path = args.db or default_db(assignment)
+    if existing_gradebook and not db_path.exists():
+        print(f"error: no gradebook at {db_path}; run `autograder batch {assignment.name} INPUT` first "
+              "(or give --db).", file=sys.stderr)
+        return None
+    return assignment, db_path
 
 
 def default_csv(assignment: str) -> Path:

@@ -17,14 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load(args)
+    loaded = load(args, existing_gradebook=True)
     if loaded is None:
         return 2
     assignment, db_path = loaded
-    if not db_path.exists():
-        print(f"error: no gradebook at {db_path}; run `autograder batch {assignment.name} INPUT` first "
-              "(or give --db).", file=sys.stderr)
-        return 2
     from autograder.batch.core import print_problems, run_regrade, write_csv
     from autograder.batch.gradebook import Gradebook
 

@@ -360,10 +360,10 @@ class StudentProcess:
         Raises protocol.ChannelTimeout (then the process is killed),
         protocol.ChannelClosed (it died) or protocol.ProtocolError.
         """
-        assert self.proc is not None and self.proc.stdin is not None and self.reader is not None
+        channel = self._channel_fd()
         frame = protocol.pack(dict(header, timeout=timeout), buffers)
         try:
-            protocol.write_frame(self.proc.stdin.fileno(), frame)
+            protocol.write_frame(channel, frame)
         except (BrokenPipeError, OSError):
             raise protocol.ChannelClosed("the student process is gone") from None
         deadline = time.monotonic() + timeout + Limits.GRACE_S
@@ -372,6 +372,12 @@ class StudentProcess:
         except protocol.ChannelTimeout:
             self.kill()
             raise
+
+    def _channel_fd(self) -> int:
+        """Where requests are written; ChannelClosed when the process is gone."""
+        if self.proc is None or self.proc.stdin is None or self.reader is None:
+            raise protocol.ChannelClosed("the student process is gone")
+        return self.proc.stdin.fileno()
 
     def output(self) -> str:
         """The student's captured stdout/stderr (capped)."""

@@ -364,20 +364,10 @@ class ZygoteProcess(StudentProcess):
             return False
         return self.launcher.poll(self.ident) is None
 
-    def request(self, header: dict, buffers: list[bytes], timeout: float) -> tuple[dict, list[bytes]]:
+    def _channel_fd(self) -> int:
         if self._chan_w is None or self.reader is None or self._ended:
             raise protocol.ChannelClosed("the student process is gone")
-        frame = protocol.pack(dict(header, timeout=timeout), buffers)
-        try:
-            protocol.write_frame(self._chan_w, frame)
-        except (BrokenPipeError, OSError):
-            raise protocol.ChannelClosed("the student process is gone") from None
-        deadline = time.monotonic() + timeout + Limits.GRACE_S
-        try:
-            return self.reader.read(deadline)
-        except protocol.ChannelTimeout:
-            self.kill()
-            raise
+        return self._chan_w
 
     def exit_description(self) -> str:
         if self.ident is None:
