@@ -223,6 +223,8 @@ class GradingLimits:
     """Seconds one call into a student function may run."""
     submission_timeout_s: float = 300.0
     """Seconds for a whole submission."""
+    function_budget_s: float = 20.0
+    """Seconds all the tests of one graded function may spend in student code."""
     memory_mb: int = 768
     """Address-space limit of the student process, MiB."""
     max_processes: int = 64
@@ -509,6 +511,7 @@ SCHEMA: dict[str, Any] = {
                 "cell_timeout_s": {"type": "number", "exclusiveMinimum": 0},
                 "call_timeout_s": {"type": "number", "exclusiveMinimum": 0},
                 "submission_timeout_s": {"type": "number", "exclusiveMinimum": 0},
+                "function_budget_s": {"type": "number", "exclusiveMinimum": 0},
                 "memory_mb": {"type": "integer", "minimum": 64},
                 "max_processes": {"type": "integer", "minimum": 1},
                 "max_output_bytes": {"type": "integer", "minimum": 0},

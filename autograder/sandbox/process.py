@@ -66,6 +66,9 @@ class Limits:
     """Wall time for one call from a test into the student's code."""
     submission_timeout_s: float = 300.0
     """Wall time (and CPU time) for the whole submission."""
+    function_budget_s: float = 20.0
+    """Wall time all the tests of one graded function (one ``task``) may spend in student code;
+    once spent, that function's remaining tests fail at once and every other function is still graded."""
     memory_mb: int = 768
     """Address-space cap (Gradescope's default container has 768 MB)."""
     max_processes: int = 64
