@@ -1,0 +1,1 @@
+../hw2/data_utils.py
