@@ -14,6 +14,7 @@ import sys
 
 # verb -> (module, one-line help)
 VERBS: dict[str, tuple[str, str]] = {
+    "check": ("autograder.check", "check that an assignment's notebook, suite and course.yaml agree"),
     "release": ("autograder.release", "write the student version of an assignment"),
     "grade": ("autograder.grade_cli", "grade one submitted notebook"),
     "gradescope": ("autograder.gradescope.build", "build (and try) the Gradescope autograder zip"),
@@ -26,6 +27,7 @@ VERBS: dict[str, tuple[str, str]] = {
 
 EXAMPLES = """\
 a typical week (run inside the course folder, the one holding course.yaml):
+  autograder check hw1                            # notebook, hidden suite and course.yaml agree
   autograder release hw1 --out release/           # give release/hw1/ to students
   autograder grade hw1 attempt.ipynb --json r.json # try a notebook as the grader would
   autograder gradescope hw1 --try attempt.ipynb   # build the Gradescope zip and run it locally

@@ -19,6 +19,10 @@ class StudentMissing(StudentError):
     """The notebook does not define a name the tests need."""
 
 
+class StudentNotImplemented(StudentError):
+    """The student's function still raises ``NotImplementedError`` (not written yet)."""
+
+
 class StudentTimeout(StudentError):
     """A call or cell ran past its time limit and was killed."""
 

@@ -59,11 +59,12 @@ class UnreadableSubmission:
 
 def _pytest_args(assignment: Assignment) -> list[str]:
     return [str(assignment.suite), "-c", str(INI_FILE), "--rootdir", str(assignment.suite.parent),
+            "--confcutdir", str(assignment.suite.parent),
             "-p", "no:cacheprovider", "-p", "no:randomly", "--assert=plain", "--capture=no",
             "--import-mode=importlib", "-q", "-W", "ignore::DeprecationWarning", *DISABLED_PLUGINS]
 
 
-def run_suite(assignment: Assignment, namespace: Any) -> GradingPlugin:
+def run_suite(assignment: Assignment, namespace: Any, limits: Limits | None = None) -> GradingPlugin:
     """Run the hidden suite in-process with ``namespace`` as the student fixture.
 
     The suite is collected once per grader process and its tests re-run for
@@ -74,10 +75,11 @@ def run_suite(assignment: Assignment, namespace: Any) -> GradingPlugin:
     if runner is None or runner.stamp != stamp:
         runner = SuiteRunner(assignment, stamp)
         _runners[assignment.suite] = runner
+    limits = limits or assignment.limits
     try:
-        return runner.run(namespace)
+        return runner.run(namespace, limits)
     except _ReuseUnavailable:
-        return _run_suite_once(assignment, namespace)
+        return _run_suite_once(assignment, namespace, limits)
 
 
 def _suite_stamp(assignment: Assignment) -> tuple[tuple[str, float], ...]:
@@ -96,7 +98,8 @@ class SuiteRunner:
         self.assignment = assignment
         self.stamp = stamp
         self.plugin = GradingPlugin(None, pytest_plugin.reference_module_for(assignment.suite),
-                                    hidden_visibility=assignment.hidden_visibility)
+                                    hidden_visibility=assignment.hidden_visibility,
+                                    function_budget_s=assignment.limits.function_budget_s)
         self.items: list[pytest.Item] | None = None
         self.collection_errors: list[str] = []
         try:
@@ -119,13 +122,14 @@ class SuiteRunner:
         self.items = list(session.items)
         self.collection_errors = list(self.plugin.collection_errors)
 
-    def run(self, namespace: Any) -> GradingPlugin:
+    def run(self, namespace: Any, limits: Limits) -> GradingPlugin:
         if self.items is None or self.collection_errors:
             raise _ReuseUnavailable()
         from _pytest.runner import runtestprotocol
 
         plugin = self.plugin
-        plugin.namespace, plugin.outcomes, plugin.grader_error = namespace, [], ""
+        plugin.function_budget_s = limits.function_budget_s
+        plugin.reset(namespace)
         sink = io.StringIO()
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             for index, item in enumerate(self.items):
@@ -133,16 +137,17 @@ class SuiteRunner:
                 runtestprotocol(item, nextitem=following, log=False)  # None: tears session fixtures down
         result = GradingPlugin(namespace, plugin.reference, hidden_visibility=plugin.hidden_visibility)
         result.outcomes = plugin.outcomes
-        plugin.namespace, plugin.outcomes = None, []
+        plugin.reset(None)
         return result
 
 
 _runners: dict[Path, SuiteRunner] = {}
 
 
-def _run_suite_once(assignment: Assignment, namespace: Any) -> GradingPlugin:
+def _run_suite_once(assignment: Assignment, namespace: Any, limits: Limits) -> GradingPlugin:
     reference = pytest_plugin.reference_module_for(assignment.suite)
-    plugin = GradingPlugin(namespace, reference, hidden_visibility=assignment.hidden_visibility)
+    plugin = GradingPlugin(namespace, reference, hidden_visibility=assignment.hidden_visibility,
+                           function_budget_s=limits.function_budget_s)
     os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
@@ -193,7 +198,7 @@ def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits |
             if report.status != "ok":
                 result.problems.append(report.message)
     try:
-        plugin = run_suite(assignment, namespace)
+        plugin = run_suite(assignment, namespace, limits)
         result.tests = plugin.outcomes
         if getattr(plugin, "grader_error", ""):
             result.grader_errors.append(plugin.grader_error)

@@ -6,12 +6,27 @@ test with feedback that is safe to show a student.
 
 Two ways to use it:
 
-* the grader passes a :class:`GradingPlugin` to ``pytest.main`` with a
-  sandboxed student namespace (see ``autograder.runner``);
-* an instructor runs a suite in-process against a module while authoring::
+* the grader runs the suite with a :class:`GradingPlugin` holding a
+  sandboxed student namespace (see ``autograder.grading``);
+* an instructor runs a suite in-process while authoring: against the
+  reference itself (``pytest reference/hw1/``, through ``reference/conftest.py``),
+  another module, or an attempt in a file::
 
       pytest -p autograder.pytest_plugin --student-module reference.hw1 reference/hw1/test_hw1.py
       pytest -p autograder.pytest_plugin --student-file my_attempt.py reference/hw1/test_hw1.py
+
+Rules every suite follows, enforced here for every assignment at once:
+
+* strict: each test has ``points(p)`` with p > 0 and a ``task("grade_id")``,
+  and no marker other than ``points``, ``task``, ``visible`` (and pytest's own);
+  a suite that breaks this fails at collection, naming file and line;
+* no points for doing nothing: a test passes only if it checked the
+  student's answer (``assert_close``, ``assert_shape``, ``assert_same_labels``,
+  ``assert_true``); ``assert_unchanged`` alone gives nothing;
+* one slow function costs only its own points: all the tests of one task
+  share ``function_budget_s``; once spent, that task's remaining tests fail
+  at once and the other tasks are graded as usual;
+* a function not written yet is reported once per task, not in every test.
 """
 
 from __future__ import annotations
@@ -20,6 +35,7 @@ import copy
 import importlib
 import importlib.util
 import sys
+import time
 import traceback
 from pathlib import Path
 from types import ModuleType
@@ -28,15 +44,40 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from autograder.errors import StudentError, StudentMissing
+from autograder.errors import StudentError, StudentMissing, StudentNotImplemented, StudentTimeout
 from autograder.results import TestOutcome
 from autograder.sandbox.session import CallRecord
 
 MARKERS = (
     "points(p): how many points the test is worth (required)",
-    "task(grade_id): the notebook solution cell this test grades",
+    "task(grade_id): the notebook solution cell this test grades (required)",
     "visible: students see this result before the deadline",
 )
+OUR_MARKERS = {"points", "task", "visible"}
+PYTEST_MARKERS = {"parametrize", "usefixtures", "filterwarnings", "skip", "skipif", "xfail"}
+
+
+class UncheckedTest(Exception):
+    """A test passed without checking the student's answer: it gives no points."""
+
+
+class SuiteRuleError(pytest.UsageError):
+    """The hidden suite breaks a grading rule (a missing or misspelt marker, no points)."""
+
+
+def _positional_names(func: Callable[..., Any], count: int) -> list[str]:
+    """The names of ``func``'s first ``count`` positional parameters (``argument N`` if unknown)."""
+    import inspect
+
+    names = [f"argument {i + 1}" for i in range(count)]
+    try:
+        params = [p for p in inspect.signature(func).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return names
+    for i, param in enumerate(params[:count]):
+        names[i] = param.name
+    return names
 
 
 # ---------------------------------------------------------------- local mode
@@ -88,12 +129,13 @@ class _LocalCallable:
         args = tuple(a._func if isinstance(a, _LocalCallable) else a for a in args)
         sent = [copy.deepcopy(a) for a in args] + [copy.deepcopy(v) for v in kwargs.values()]
         pristine = [copy.deepcopy(a) for a in sent]
-        names = [f"argument {i + 1}" for i in range(len(args))] + [f"`{k}`" for k in kwargs]
+        names = _positional_names(self._func, len(args)) + list(kwargs)
         try:
             result = self._func(*sent[: len(args)], **dict(zip(kwargs, sent[len(args):])))
         except Exception as exc:  # the student's bug, reported as theirs
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
-            raise StudentError(f"`{self._name}` raised {type(exc).__name__}: {exc}\n{tb}") from None
+            error = StudentNotImplemented if isinstance(exc, NotImplementedError) else StudentError
+            raise error(f"`{self._name}` raised {type(exc).__name__}: {exc}\n{tb}") from None
         self._owner.last_call = CallRecord(self._name, _mutated_arguments(pristine, sent, names))
         plain = result is None or isinstance(result, (bool, int, float, complex, str, list, tuple, dict, np.ndarray, np.generic))
         return copy.deepcopy(result) if plain else result  # the student's own objects stay "remote"
@@ -103,8 +145,8 @@ class _LocalCallable:
 
 
 def _module_namespace(config: pytest.Config) -> dict[str, Any] | None:
-    module_name = config.getoption("student_module")
-    file_name = config.getoption("student_file")
+    module_name = config.getoption("student_module", None)
+    file_name = config.getoption("student_file", None)
     if module_name:
         return vars(importlib.import_module(module_name))
     if file_name:
@@ -147,13 +189,14 @@ def _grading_plugin(config: pytest.Config) -> "GradingPlugin | None":
 
 @pytest.fixture(scope="session")
 def student(request: pytest.FixtureRequest) -> Any:
-    """The student's namespace: sandboxed when grading, in-process when authoring."""
+    """The student's namespace: sandboxed when grading, in-process when authoring
+    (``--student-module``, ``--student-file``, or else the suite's own reference)."""
     grading = _grading_plugin(request.config)
     if grading is not None:
         return grading.namespace
     namespace = _module_namespace(request.config)
     if namespace is None:
-        pytest.fail("no student: pass --student-module or --student-file", pytrace=False)
+        namespace = vars(reference_module_for(Path(str(request.path))))
     return LocalNamespace(namespace)
 
 
@@ -178,6 +221,60 @@ def marker_task(item: pytest.Item) -> str:
     return str(marker.args[0]) if marker is not None and marker.args else ""
 
 
+def _where(item: pytest.Item) -> str:
+    """``reference/hw1/test_hw1.py:57 (test_fit)``: the file and the line of the test's first decorator."""
+    function = getattr(item, "function", None)
+    line = function.__code__.co_firstlineno if function is not None else (item.location[1] or 0) + 1
+    return f"{item.location[0]}:{line} ({item.name})"
+
+
+def rule_problems(item: pytest.Item) -> list[str]:
+    """What is wrong with one collected test under the suite rules (empty when nothing)."""
+    problems = []
+    for mark in item.iter_markers():
+        if mark.name not in OUR_MARKERS | PYTEST_MARKERS:
+            problems.append(f"{_where(item)}: unknown marker @pytest.mark.{mark.name} "
+                            f"(the markers are points, task and visible)")
+    points = item.get_closest_marker("points")
+    if points is None or not points.args:
+        problems.append(f"{_where(item)}: no @pytest.mark.points(p); every test must say what it is worth")
+    else:
+        try:
+            value = float(points.args[0])
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not value > 0:
+            problems.append(f"{_where(item)}: points({points.args[0]!r}); points must be a number above 0")
+    if not marker_task(item):
+        problems.append(f"{_where(item)}: no @pytest.mark.task(\"grade_id\"); every test must name the "
+                        "solution cell it grades")
+    return problems
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a suite that breaks the rules, naming every offending test's file and line."""
+    problems = [problem for item in items for problem in rule_problems(item)]
+    if problems:
+        message = "The hidden suite breaks the grading rules:\n  " + "\n  ".join(problems)
+        grading = _grading_plugin(config)
+        if grading is not None:
+            grading.collection_errors.append(message)
+        raise SuiteRuleError(message)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """A test gives points only if it checked the student's answer."""
+    from autograder.testing import AnswerChecks
+
+    AnswerChecks.reset()
+    result = yield
+    if AnswerChecks.count == 0:
+        raise UncheckedTest(f"{_where(item)} passed without checking the answer (no assert_close, assert_shape, "
+                            "assert_same_labels or assert_true), so it gives no points")
+    return result
+
+
 def feedback_for(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
     """(status, message) for a failed test, safe to show the student.
 
@@ -192,26 +289,91 @@ def feedback_for(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str
         return "failed", exc.feedback
     if isinstance(exc, GradingFailure):
         return "failed", str(exc)
+    if isinstance(exc, UncheckedTest):
+        return "error", "This hidden test checks nothing about your answer, so it gives no points; tell your instructor."
     if isinstance(exc, AssertionError):
         return "failed", "A hidden check failed."
     return "error", f"The grader hit an internal problem in this test ({type(exc).__name__}); tell your instructor."
 
 
+class TaskClock:
+    """The time budget of each task (graded function) within one submission.
+
+    All the tests of one task share ``budget_s`` seconds; a task whose call
+    timed out, or whose tests used the budget, has its remaining tests failed
+    at once with the same explanation, so a slow function costs only its own
+    points and every other function is still graded.
+    """
+
+    def __init__(self, budget_s: float):
+        self.budget_s = budget_s
+        self.spent: dict[str, float] = {}
+        self.stopped: dict[str, str] = {}
+        """``{task: why its remaining tests are not run}``."""
+
+    def remaining(self, task: str) -> float:
+        return self.budget_s - self.spent.get(task, 0.0)
+
+    def charge(self, task: str, seconds: float, timed_out: bool) -> None:
+        self.spent[task] = self.spent.get(task, 0.0) + seconds
+        if task in self.stopped:
+            return
+        if timed_out:
+            self.stopped[task] = (f"`{task}` ran past its time limit in an earlier test, so its remaining tests "
+                                  "were not run (each would have waited again; your other functions are graded as usual).")
+        elif self.remaining(task) <= 0:
+            self.stopped[task] = (f"`{task}` used up its time budget of {self.budget_s:g} s over its earlier tests, "
+                                  "so its remaining tests were not run (your other functions are graded as usual). "
+                                  "An endless loop, or much slower than a vectorized solution?")
+
+
 class GradingPlugin:
-    """Passed to ``pytest.main(plugins=[...])`` by the grader.
+    """Given to pytest by the grader.
 
     namespace: the student fixture's value; reference: the reference module;
+    function_budget_s: seconds all the tests of one task may take (None: no budget);
     outcomes: filled with one TestOutcome per test, in run order.
     """
 
     def __init__(self, namespace: Any, reference: ModuleType | None = None,
-                 hidden_visibility: str = "after_published"):
+                 hidden_visibility: str = "after_published", function_budget_s: float | None = None):
         self.namespace = namespace
         self.reference = reference
         self.hidden_visibility = hidden_visibility
+        self.function_budget_s = function_budget_s
         self.outcomes: list[TestOutcome] = []
         self.collection_errors: list[str] = []
         self.grader_error = ""
+        self.reset(namespace)
+
+    def reset(self, namespace: Any) -> None:
+        """Start a new submission: no outcomes, full budgets."""
+        self.namespace = namespace
+        self.outcomes = []
+        self.grader_error = ""
+        self.clock = TaskClock(self.function_budget_s if self.function_budget_s is not None else float("inf"))
+        self.not_implemented: set[str] = set()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        """Charge the test's time to its task; refuse at once when the task is stopped."""
+        task = marker_task(item)
+        if task in self.clock.stopped:
+            raise StudentTimeout(self.clock.stopped[task])
+        set_deadline = getattr(type(self.namespace), "_set_deadline", None)
+        if set_deadline is not None and self.function_budget_s is not None:
+            set_deadline(self.namespace, time.monotonic() + self.clock.remaining(task), task, self.function_budget_s)
+        started = time.monotonic()
+        timed_out = False
+        try:
+            return (yield)
+        except StudentTimeout:
+            timed_out = True
+            raise
+        finally:
+            if set_deadline is not None:
+                set_deadline(self.namespace, None, "", 0.0)
+            self.clock.charge(task, time.monotonic() - started, timed_out)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
@@ -232,16 +394,19 @@ class GradingPlugin:
 
     def _record(self, item: pytest.Item, excinfo: Any, outcome: str) -> None:
         max_points = marker_points(item)
+        task = marker_task(item)
         if outcome == "passed":
             status, message = "passed", ""
         elif outcome == "skipped":
             status, message = "failed", "This test was skipped."
         else:
             status, message = feedback_for(excinfo)
+            if isinstance(excinfo.value, StudentNotImplemented):
+                message = self._not_implemented_message(task, message)
         doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
         self.outcomes.append(TestOutcome(
             name=item.name,
-            task=marker_task(item),
+            task=task,
             score=max_points if status == "passed" else 0.0,
             max_score=max_points,
             status=status,
@@ -249,6 +414,13 @@ class GradingPlugin:
             visibility="visible" if item.get_closest_marker("visible") is not None else self.hidden_visibility,
             description=doc.strip().splitlines()[0] if doc.strip() else "",
         ))
+
+    def _not_implemented_message(self, task: str, message: str) -> str:
+        """The full story once per task; a short line in its other tests."""
+        if task in self.not_implemented:
+            return f"`{task}` is not implemented yet (see its first test)."
+        self.not_implemented.add(task)
+        return message
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -59,3 +59,46 @@ def write_notebook(notebook: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(notebook, indent=1) + "\n")
     return path
+
+
+DO_NOTHING = {
+    "none": "every function returns None",
+    "zeros": "every function returns np.zeros(1)",
+    "first_argument": "every function returns its first argument unchanged",
+}
+
+
+def _do_nothing_body(function: Any, kind: str) -> list[Any]:
+    """The statements of a function that computes nothing, in one of the DO_NOTHING ways."""
+    import ast
+
+    params = [a.arg for a in function.args.posonlyargs + function.args.args]
+    if params and params[0] in ("self", "cls"):
+        params = params[1:]
+    if function.name == "__init__" or kind == "none":
+        value = "None"
+    elif kind == "zeros":
+        value = "__import__('numpy').zeros(1)"
+    else:
+        value = params[0] if params else "None"
+    return ast.parse(f"return {value}").body
+
+
+def do_nothing_source(source: str, kind: str) -> str:
+    """``source`` with the body of every function and method replaced by a ``kind`` of nothing."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.body = _do_nothing_body(node, kind)
+    return ast.unparse(tree) + "\n"
+
+
+def do_nothing_submission(assignment: Any, kind: str) -> dict[str, Any]:
+    """The release with every solution cell's functions computing nothing (see DO_NOTHING)."""
+    return with_cells(blank_submission(assignment),
+                      {gid: do_nothing_source(src, kind) for gid, src in solution_sources(assignment).items()})

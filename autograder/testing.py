@@ -31,12 +31,13 @@ from autograder.errors import (  # re-exported for test authors
     StudentCrash,
     StudentError,
     StudentMissing,
+    StudentNotImplemented,
     StudentTimeout,
     UnusableValue,
 )
 
 __all__ = [
-    "StudentError", "StudentMissing", "StudentTimeout", "StudentCrash", "UnusableValue",
+    "StudentError", "StudentMissing", "StudentNotImplemented", "StudentTimeout", "StudentCrash", "UnusableValue",
     "GradingFailure", "rel_error", "rng", "describe", "assert_close", "assert_shape",
     "assert_same_labels", "assert_unchanged", "assert_true", "as_array",
 ]
@@ -46,6 +47,25 @@ DEFAULT_TOLERANCE = 1e-6
 
 class GradingFailure(AssertionError):
     """A check failed; the message is shown to the student as it is."""
+
+
+class AnswerChecks:
+    """Counts the checks of a student's answer made by the running test.
+
+    The grading plugin resets it before each test and reads it after: a test
+    that passes without checking any answer (only ``assert_unchanged``, or
+    nothing at all) earns no points, so code that computes nothing earns nothing.
+    """
+
+    count = 0
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.count = 0
+
+    @classmethod
+    def made(cls) -> None:
+        cls.count += 1
 
 
 def rng(seed: int) -> np.random.Generator:
@@ -112,6 +132,7 @@ def as_array(got: Any, *, call: str, what: str = "the return value") -> np.ndarr
 
 def assert_shape(got: Any, shape: tuple[int, ...], *, call: str, what: str = "the return value") -> np.ndarray:
     """Fail with "wrong shape: got (3,), expected (3, 1)" when shapes differ."""
+    AnswerChecks.made()
     arr = as_array(got, call=call, what=what)
     if arr.shape != tuple(shape):
         raise GradingFailure(
@@ -135,6 +156,7 @@ def assert_close(
     message gives the shapes and the largest relative error and where it is,
     never the expected values.
     """
+    AnswerChecks.made()
     expected_arr = np.asarray(expected)
     arr = assert_shape(got, expected_arr.shape, call=call, what=what)
     if arr.dtype.kind == "c" and expected_arr.dtype.kind != "c":
@@ -164,6 +186,7 @@ def assert_close(
 
 def assert_same_labels(got: Any, expected: Any, *, call: str, what: str = "the predicted labels") -> None:
     """Integer labels must match exactly; the message says how many differ."""
+    AnswerChecks.made()
     expected_arr = np.asarray(expected)
     arr = assert_shape(got, expected_arr.shape, call=call, what=what)
     if arr.dtype.kind == "f":
@@ -175,17 +198,32 @@ def assert_same_labels(got: Any, expected: Any, *, call: str, what: str = "the p
 
 
 def assert_true(condition: bool, message: str) -> None:
-    """A property check whose message is shown to the student as written."""
+    """A property check of the student's answer; the message is shown to the student as written.
+
+    Counts as a check of the answer: use it for properties of what the student
+    returned (sizes, pairings, ranges), not for checks any code passes."""
+    AnswerChecks.made()
     if not condition:
         raise GradingFailure(message)
 
 
 def assert_unchanged(student: Any, *, call: str) -> None:
-    """Fail if the student's last call modified any of its array arguments in place."""
+    """Fail if the student's last call modified any of its array arguments in place.
+
+    Not a check of the answer: a test must also compare what the call returned
+    (a test that only checks this earns no points)."""
     mutated: Iterable[str] = student.last_call.mutated
     mutated = list(mutated)
     if mutated:
         raise GradingFailure(
-            f"{call} changed its input(s) {', '.join(mutated)} in place; "
+            f"{call} changed its {_inputs(mutated)} in place; "
             "work on a copy (e.g. x = x.copy()) so the caller's data is left as it was."
         )
+
+
+def _inputs(names: list[str]) -> str:
+    """``input `y` `` or ``inputs `X` and `y` ``."""
+    quoted = [name if name.startswith(("`", "argument ")) else f"`{name}`" for name in names]
+    if len(quoted) == 1:
+        return f"input {quoted[0]}"
+    return "inputs " + ", ".join(quoted[:-1]) + " and " + quoted[-1]

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.errors import StudentCrash, StudentError, StudentMissing, StudentTimeout, UnusableValue
+from autograder.errors import (StudentCrash, StudentError, StudentMissing, StudentNotImplemented, StudentTimeout,
+                               UnusableValue)
 from autograder.results import CellReport
 from autograder.sandbox import protocol, zygote
 from autograder.sandbox.process import Isolation, Limits, StudentProcess, detect_isolation
@@ -80,6 +81,10 @@ class StudentSession:
         self.generation = 0
         self.restarts = 0
         self.deadline = time.monotonic() + limits.submission_timeout_s
+        self.task_deadline: float | None = None
+        """When the function under test runs out of its time budget (set per test by the grader)."""
+        self.task = ""
+        self.task_budget_s = 0.0
         self.process: StudentProcess | None = None
         self.last_call = CallRecord()
         self.outputs: list[str] = []
@@ -229,10 +234,13 @@ class StudentSession:
         encoder = protocol.Encoder(self._encode_outgoing)
         body = dict(header, args=encoder.encode(tuple(args)), kwargs=encoder.encode(dict(kwargs)))
         timeout = self._remaining(self.limits.call_timeout_s)
+        if self.task_deadline is not None:
+            timeout = max(0.05, min(timeout, self.task_deadline - time.monotonic()))
         try:
             reply, buffers = self.process.request(body, encoder.buffers, timeout)
         except protocol.ChannelTimeout:
-            raise StudentTimeout(f"{what} did not finish within {timeout:g} s and was stopped.") from None
+            raise StudentTimeout(f"{what} did not finish within {timeout:g} s and was stopped"
+                                 f"{self._budget_note(timeout)}.") from None
         except protocol.ChannelClosed:
             description = self.process.exit_description() if self.process else "ended"
             self.process.kill()
@@ -264,8 +272,13 @@ class StudentSession:
         if kind == "missing":
             raise StudentMissing(f"{what}: {message} in your notebook. Check the name and that its cell runs without errors.")
         if kind == "timeout":
-            raise StudentTimeout(f"{what} did not finish within {timeout:g} s and was interrupted "
+            raise StudentTimeout(f"{what} did not finish within {timeout:g} s and was interrupted"
+                                 f"{self._budget_note(timeout)} "
                                  "(an endless loop, or much slower than a vectorized solution?).")
+        if kind == "error" and reply.get("exception") == "NotImplementedError":
+            raise StudentNotImplemented(
+                f"{what} is not implemented yet: it (or a function it calls) still raises NotImplementedError. "
+                f"Replace the `raise NotImplementedError()` line with your code.\n{message}")
         if kind == "memory":
             raise StudentCrash(f"{what} ran out of memory (limit {self.limits.memory_mb} MB).")
         if kind == "exit":
@@ -273,6 +286,13 @@ class StudentSession:
         if kind == "unusable":
             raise UnusableValue(f"{what}: {message}")
         raise StudentError(f"{what} raised an error:\n{message}")
+
+    def _budget_note(self, timeout: float) -> str:
+        """Why the limit was ``timeout``: say so when it was the function's time budget."""
+        if self.task_deadline is None or timeout >= self.limits.call_timeout_s - 0.01:
+            return ""
+        return (f" when `{self.task}` reached its time budget of {self.task_budget_s:g} s "
+                "for all its tests")
 
     def get(self, name: str) -> Any:
         return self.request({"op": "get", "name": name}, what=f"`{name}`")
@@ -329,6 +349,10 @@ class SandboxNamespace:
     @property
     def last_call(self) -> CallRecord:
         return self._session.last_call
+
+    def _set_deadline(self, deadline: float | None, task: str, budget_s: float) -> None:
+        """Calls made from now on stop at ``deadline`` (the time budget of ``task``); None: no budget."""
+        self._session.task_deadline, self._session.task, self._session.task_budget_s = deadline, task, budget_s
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

@@ -166,17 +166,19 @@ class StudentRuntime:
             return
         args = decoder.decode(request["args"])
         kwargs = decoder.decode(request["kwargs"])
-        names = [f"argument {i + 1}" for i in range(len(args))] + [f"`{k}`" for k in kwargs]
         sent = list(args) + list(kwargs.values())
         np = sys.modules.get("numpy")
         pristine = [a.copy() if np is not None and isinstance(a, np.ndarray) else None for a in sent]
         method = request.get("method")
         attribute = request.get("attribute")
 
+        names = [f"argument {i + 1}" for i in range(len(args))] + [str(k) for k in kwargs]
+
         def work():
             if attribute is not None:
                 return getattr(func, attribute)
             target_callable = getattr(func, method) if method else func
+            names[:len(args)] = _parameter_names(target_callable, len(args))
             return target_callable(*args, **kwargs)
 
         header, value, has_value = self._guarded(request.get("timeout", 10), work)
@@ -228,6 +230,22 @@ class StudentRuntime:
             self.send({"ok": True}, self.namespace[name], True)
         else:
             self.send({"ok": False, "kind": "missing", "message": f"`{name}` is not defined"})
+
+
+def _parameter_names(func, count):
+    """The names of the first ``count`` positional parameters of ``func`` (``X``, ``y``),
+    or ``argument N`` where the signature does not say."""
+    names = [f"argument {i + 1}" for i in range(count)]
+    try:
+        import inspect
+
+        params = [p for p in inspect.signature(func).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except Exception:  # no signature (a builtin, a hostile object): keep the positions
+        return names
+    for i, param in enumerate(params[:count]):
+        names[i] = param.name
+    return names
 
 
 def _apply_limits(config):

@@ -1,11 +1,10 @@
 """HW1 reference solutions: machine-learning refresher (regression and gradients).
 
-Hidden from students. Each graded function below is also the body of the
-matching solution cell of ``assignments/hw1/hw1.ipynb``:
-``assignments/hw1/make_notebook.py`` copies every function's source from this
-file into the notebook, so the two cannot drift apart. The
-``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines mark what nbgrader
-replaces with ``raise NotImplementedError()`` in the released notebook.
+Hidden from students. Each graded function below is also written in the
+matching solution cell of ``assignments/hw1/hw1.ipynb`` (the notebook is the
+source an instructor edits); ``autograder check hw1`` keeps the two in
+agreement: the notebook's solutions must earn full marks on the suite that
+this reference passes.
 
 Conventions (lecture 2): samples are rows, ``X`` is (N, D) with the bias
 column last, predictions are ``y_hat = X @ theta`` and the loss is

@@ -317,11 +317,10 @@ def test_loss_float32(student, reference, name):
 
 
 @per_loss(1)
-def test_loss_inputs_unchanged(student, reference, name):
-    """The loss function leaves W, X and y as they were."""
+def test_loss_right_and_inputs_unchanged(student, reference, name):
+    """The loss and gradient on 10 samples, leaving W, X and y as they were."""
     W, X, y = linear_problem(406, N=10, C=5, D=4)
-    call = f"{name}(W {shape_str(W)}, X {shape_str(X)}, y {shape_str(y)}, reg=0.5)"
-    getattr(student, name)(W, X, y, 0.5)
+    call = check_loss(student, reference, name, W, X, y, 0.5)
     assert_unchanged(student, call=call)
 
 
@@ -384,8 +383,8 @@ def test_predict_linear_random(student, reference):
 @task("predict_linear")
 @points(1)
 def test_predict_linear_one_sample(student, reference):
-    """predict_linear on a single sample returns an array of shape (1,)."""
-    W, X, _ = linear_problem(503, N=1, C=2, D=3)
+    """predict_linear on a single sample (3 classes) returns an array of shape (1,)."""
+    W, X, _ = linear_problem(503, N=1, C=3, D=3)
     check_predict(student, reference, W, X)
 
 
