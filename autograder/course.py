@@ -67,6 +67,19 @@ class CourseConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class AssignmentPart:
+    """One Gradescope column of an assignment made of several (a homework's code and written parts)."""
+
+    name: str
+    """Key under ``parts``, e.g. ``"code"``."""
+    points: float
+    """Its share of the assignment's ``max_points``: the column's score is scaled to it
+    (``points × score / the column's Max Points``)."""
+    gradescope_names: tuple[str, ...]
+    """Names its column may have in a Gradescope export (matched ignoring case and spaces)."""
+
+
+@dataclass(frozen=True)
 class AssignmentPolicy:
     """One graded piece of work (a homework, the midterm, the project)."""
 
@@ -79,7 +92,8 @@ class AssignmentPolicy:
     release: dt.datetime
     """Release time, timezone-aware (a bare date means 00:00 local that day)."""
     due: dt.datetime
-    """Due time, timezone-aware (a bare date means 23:59 America/Los_Angeles)."""
+    """Due time, timezone-aware (a bare date means 23:59 in ``course.timezone``). On Gradescope the
+    due date the student sees there wins (``autograder.lateness.due_date``); this is the fallback."""
     max_points: float
     """Points the assignment is out of (before any optional question is removed)."""
     optional_for: dict[str, list[str]] = field(default_factory=dict)
@@ -89,7 +103,11 @@ class AssignmentPolicy:
     late: str = "late_days"
     """``"late_days"`` (spend late days), ``"firm"`` (late past grace earns 0), ``"ignore"`` (exams)."""
     gradescope_names: tuple[str, ...] = ()
-    """Names this assignment may have in a Gradescope export (matched ignoring case and spaces)."""
+    """Names this assignment may have in a Gradescope export (matched ignoring case and spaces);
+    empty when it is made of ``parts``."""
+    parts: tuple[AssignmentPart, ...] = ()
+    """Several Gradescope columns that together make the assignment (code + written), whose
+    points add up to ``max_points``; empty for an assignment of one column."""
     component: str = ""
     """Name of the component (``"homework"``) this assignment counts toward."""
 
@@ -312,22 +330,6 @@ class Course:
         return next(c for c in self.components if assignment in c.assignments)
 
 
-# ------------------------------------------------------------------- late days
-
-
-def late_days_used(lateness: dt.timedelta, policy: LateDayPolicy) -> int:
-    """Late days a submission ``lateness`` late needs: 0 within grace, else whole days rounded up.
-
-    Any part of a day counts as a day: 0:05:00 late is 1 day, 24:00:01 is 2.
-    A grace period is subtracted first, so with 5 minutes of grace 24:04:00 is 1 day.
-    """
-    grace = dt.timedelta(minutes=policy.grace_minutes)
-    if lateness <= grace:
-        return 0
-    seconds = (lateness - grace).total_seconds()
-    return max(1, math.ceil(seconds / 86400))
-
-
 # ---------------------------------------------------------------------- schema
 
 _NUM = {"type": "number"}
@@ -384,6 +386,21 @@ SCHEMA: dict[str, Any] = {
                     "optional_for": {
                         "type": "object",
                         "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "parts": {
+                        "type": "object",
+                        "minProperties": 2,
+                        "propertyNames": _NAME,
+                        "additionalProperties": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["gradescope", "points"],
+                            "properties": {
+                                "gradescope": {"type": "array", "minItems": 1,
+                                               "items": {"type": "string", "minLength": 1}},
+                                "points": {"type": "number", "exclusiveMinimum": 0},
+                            },
+                        },
                     },
                 },
             },
@@ -704,6 +721,7 @@ def _build_assignments(data: dict[str, Any], tz: ZoneInfo, where: str, tracks: s
         optional = {t: list(qs) for t, qs in raw.get("optional_for", {}).items()}
         _check_optional(optional, questions, float(raw["max_points"]), tracks, where, key)
         title = raw.get("title", name)
+        parts = _build_parts(raw, where, key)
         built.append(
             AssignmentPolicy(
                 name=name,
@@ -715,12 +733,37 @@ def _build_assignments(data: dict[str, Any], tz: ZoneInfo, where: str, tracks: s
                 optional_for=optional,
                 questions=questions,
                 late=raw.get("late", "late_days"),
-                gradescope_names=tuple(raw.get("gradescope", [title])),
+                gradescope_names=() if parts else tuple(raw.get("gradescope", [title])),
+                parts=parts,
                 component=owner.get(name, ""),
             )
         )
     built.sort(key=lambda a: a.due)
     return {a.name: a for a in built}
+
+
+def _build_parts(raw: dict[str, Any], where: str, key: str) -> tuple[AssignmentPart, ...]:
+    """``parts:`` of an assignment: exclusive with its own ``gradescope`` names, points adding up
+    to ``max_points``, no column name claimed by two parts."""
+    if "parts" not in raw:
+        return ()
+    if "gradescope" in raw:
+        raise _fail(where, f"{key}.gradescope", raw["gradescope"],
+                    "no gradescope names beside parts (each part names its own columns under parts.<part>.gradescope)")
+    parts = tuple(AssignmentPart(p, float(spec["points"]), tuple(spec["gradescope"])) for p, spec in raw["parts"].items())
+    total = sum(p.points for p in parts)
+    if not math.isclose(total, float(raw["max_points"])):
+        shares = ", ".join(f"{p.name} {p.points:g}" for p in parts)
+        raise _fail(where, f"{key}.parts", f"points {shares} (sum {total:g})",
+                    f"parts whose points add up to max_points {float(raw['max_points']):g}")
+    seen: dict[str, str] = {}
+    for p in parts:
+        for n in p.gradescope_names:
+            norm = " ".join(n.lower().split())
+            if norm in seen and seen[norm] != p.name:
+                raise _fail(where, f"{key}.parts.{p.name}.gradescope", n, f"a column name not already used by part {seen[norm]!r}")
+            seen[norm] = p.name
+    return parts
 
 
 def _check_optional(optional: dict[str, list[str]], questions: dict[str, float], max_points: float,

@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from autograder.course import (CourseConfigError, LateDayPolicy, find_course_file, late_days_used,
-                               load_course)
+from autograder.course import CourseConfigError, LateDayPolicy, find_course_file, load_course
 from tests.test_grades_support import COURSE_YAML, course_with
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -72,23 +71,6 @@ def test_exams_bonuses_bases_and_other_sections(course):
 def test_unknown_assignment_names_the_known_ones(course):
     with pytest.raises(CourseConfigError, match="no assignment 'hw9'; known assignments: hw1, hw2"):
         course.assignment("hw9")
-
-
-@pytest.mark.parametrize("lateness, days", [
-    (dt.timedelta(0), 0),
-    (dt.timedelta(minutes=5), 1),            # any part of a day counts as a day
-    (dt.timedelta(hours=24), 1),
-    (dt.timedelta(hours=24, seconds=1), 2),
-    (dt.timedelta(hours=225, minutes=7, seconds=2), 10),
-])
-def test_late_days_used_rounds_any_part_of_a_day_up(lateness, days):
-    assert late_days_used(lateness, LateDayPolicy()) == days
-
-
-def test_grace_period_forgives_small_lateness():
-    policy = LateDayPolicy(grace_minutes=10)
-    assert late_days_used(dt.timedelta(minutes=9), policy) == 0
-    assert late_days_used(dt.timedelta(minutes=11), policy) == 1
 
 
 @pytest.mark.parametrize("old, new, message", [

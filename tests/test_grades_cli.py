@@ -46,7 +46,7 @@ def test_writes_grades_canvas_explanations_and_report(inputs, capsys):
     # 102: no midterm: 40*(490/500) + 0 + 30 = 69.20 -> D+ -> NP
     assert (rows["102"]["Final score"], rows["102"]["Letter"], rows["102"]["Recorded grade"]) == ("69.20", "D+", "NP")
     # 103: hw3 49 h late -> zeroed; HW 80 % -> 32 + 60 = 92.00 -> A- -> S
-    assert "hw3: 3 days late" in rows["103"]["Zeroed"] and rows["103"]["Recorded grade"] == "S"
+    assert "hw3: it was submitted 2 days 1 hour after the due date" in rows["103"]["Zeroed"] and rows["103"]["Recorded grade"] == "S"
     canvas = list(csv.reader((out / "canvas_import.csv").open()))
     assert canvas[0][:5] == list(read_canvas(FIXTURES / "canvas.csv").header[:5])  # Canvas's own identity columns
     assert canvas[1][0].strip() == "Points Possible"

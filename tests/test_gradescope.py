@@ -106,15 +106,25 @@ def test_lateness_counts_whole_days_from_created_at(hours, days, zeroed):
     assert "3 late days for the whole course" in late.note
 
 
-def test_lateness_uses_course_due_date_without_per_user_date_and_extension_with_it():
+def test_lateness_uses_gradescopes_due_date_then_the_extension_and_course_yaml_only_without_metadata_dates():
     course = load_course(COURSE)
+    # No per-user date: the assignment's due date on Gradescope (02-03) decides, not course.yaml's (01-22),
+    # so 20 h after course.yaml's date is on time; the difference goes to staff only.
     plain = decide_lateness(parse_metadata(metadata(20, per_user_due=False)), course, "hw1")
-    assert plain.due == course.assignment("hw1").due and plain.late_days == 1
+    assert plain.due == parse_time("2025-02-03T23:59:00-08:00") and plain.late_days == 0
+    assert "before the due date" in plain.note and plain.staff_notes and "course.yaml" not in plain.note
     # 20 h after the assignment's Gradescope due date (02-03) but before this student's extension (02-05)
     data = json.loads(FIXTURE.read_text())
     data["created_at"] = "2025-02-04T19:59:00.000000-08:00"
     extended = decide_lateness(parse_metadata(data), course, "hw1")
     assert extended.late_days == 0 and "extended" in extended.note
+    # no dates in the metadata at all: course.yaml's
+    data["assignment"]["due_date"] = None
+    data["users"][0].pop("assignment")
+    data["created_at"] = "2025-01-23T19:59:00.000000-08:00"
+    fallback = decide_lateness(parse_metadata(data), course, "hw1")
+    assert fallback.due == course.assignment("hw1").due and fallback.late_days == 1 and not fallback.staff_notes
+    assert "20 hours after the due date" in fallback.note
 
 
 def test_choose_notebook(tmp_path):

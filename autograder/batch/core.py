@@ -21,29 +21,17 @@ from autograder.batch.gradebook import CurrentRow, Gradebook
 from autograder.batch.inputs import Submission, Submitter, discover
 from autograder.batch.pool import Done, Task, grade_all
 from autograder.course import load_course
+from autograder.lateness import decide, hms
 from autograder.results import GradingResult
 
 DB_NAME = "gradebook.sqlite"
 
 
-def hms(delta: dt.timedelta) -> str:
-    """``225:07:02``: Gradescope's lateness format (hours may exceed 24)."""
-    seconds = max(0, int(delta.total_seconds()))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 def apply_lateness(result: GradingResult, sub: Submission, course, assignment: str) -> float:  # type: ignore[no-untyped-def]
-    """Late days and zeroing with the same rules as the Gradescope path
-    (``autograder.gradescope.run.decide_lateness``: created_at minus the due date
-    in course.yaml, never the clock). Returns the lateness in seconds (0 if on time
-    or unknown)."""
-    from autograder.gradescope.metadata import SubmissionMetadata, SubmitterInfo
-    from autograder.gradescope.run import decide_lateness
-
-    meta = SubmissionMetadata(submission_id=sub.key, created_at=sub.created_at,
-                              users=tuple(SubmitterInfo(name=s.name, email=s.email, sid=s.sid)
-                                          for s in sub.submitters))
-    info = decide_lateness(meta, course, assignment)
+    """Late days and zeroing by :func:`autograder.lateness.decide`, the rules of the Gradescope run.
+    An export carries no due date, so course.yaml's is used. Returns the lateness in seconds
+    (0 if on time or unknown)."""
+    info = decide(course.assignment(assignment), course.late_days, sub.created_at, tz=course.timezone)
     result.late_days, result.late_note, result.zeroed_reason = info.late_days, info.note, info.zeroed_reason
     return max(0.0, info.lateness.total_seconds()) if info.lateness is not None else 0.0
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from autograder.course import LETTERS, AssignmentPolicy, Course, late_days_used
+from autograder import lateness as late_rules
+from autograder.course import LETTERS, AssignmentPolicy, Course
 from autograder.grades.errors import GradesInputError
 from autograder.grades.gradescope import ExportStudent, GradescopeExport, Submission
 from autograder.grades.inputs import BonusEntry, RosterEntry
@@ -211,13 +211,8 @@ def _base_outcome(course: Course, s: StudentInput, a: AssignmentPolicy) -> Assig
     removed = _optional_removed(s, a, raw, max_pts)
     points = ZERO if raw is None else max(ZERO, raw - sum((r[1] for r in removed), ZERO))
     lateness = sub.lateness if (sub and raw is not None and a.late != "ignore") else dt.timedelta(0)
-    need = late_days_used(lateness, course.late_days)
-    zeroed = ""
-    if need and a.late == "firm":
-        zeroed = f"submitted {_hms(lateness)} after the firm due date; no late days can be used on it"
-    elif need > course.late_days.max_per_assignment:
-        zeroed = (f"{need} days late ({_hms(lateness)}); at most {course.late_days.max_per_assignment} "
-                  "late days may be used on one assignment, so it earns 0")
+    verdict = late_rules.assess(lateness, a, course.late_days)
+    need, zeroed = verdict.days_needed, verdict.zeroed_reason
     return AssignmentOutcome(a.name, raw, max_pts, ZERO if zeroed else points, lateness, need, 0, zeroed, removed)
 
 
@@ -241,11 +236,6 @@ def _optional_removed(s: StudentInput, a: AssignmentPolicy, raw: Decimal | None,
     return tuple(out)
 
 
-def _hms(td: dt.timedelta) -> str:
-    total = int(td.total_seconds())
-    return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
-
-
 def _value(course: Course, o: AssignmentOutcome, maxima: dict[str, Decimal]) -> Decimal:
     """Final-score points that keeping assignment ``o`` (instead of 0) is worth."""
     comp = course.component_of(o.name)
@@ -258,14 +248,8 @@ def spend_late_days(course: Course, outcomes: dict[str, AssignmentOutcome], maxi
     """Cover late assignments with late days (in due-date order, or the choice best for the student)."""
     late = [o for o in outcomes.values() if o.days_needed and not o.zeroed]  # firm ones are already zeroed
     budget = course.late_days.per_student
-    if course.late_days.spend == "best_for_student":
-        covered = _best_subset(course, late, budget, maxima)
-    else:
-        covered, left = set(), budget
-        for o in late:
-            if o.days_needed <= left:
-                covered.add(o.name)
-                left -= o.days_needed
+    items = [late_rules.LateItem(o.name, o.days_needed, _value(course, o, maxima)) for o in late]
+    covered = late_rules.choose_covered(items, budget, course.late_days.spend)
     out = dict(outcomes)
     used = 0
     for o in late:
@@ -275,28 +259,14 @@ def spend_late_days(course: Course, outcomes: dict[str, AssignmentOutcome], maxi
     left = budget - used
     for o in late:
         if o.name not in covered:
-            why = (f"{o.days_needed} late day(s) needed ({_hms(o.lateness)} late) but "
-                   f"{'only ' + str(left) if left else 'none'} left after the earlier ones, so it earns 0"
+            late_by = f"submitted {late_rules.words(o.lateness)} late"
+            why = (f"{late_by}, which needs {o.days_needed} late day(s), but "
+                   f"{'only ' + str(left) if left else 'none'} were left after the earlier ones, so it earns 0"
                    if course.late_days.spend == "in_order" else
-                   f"{o.days_needed} late day(s) needed ({_hms(o.lateness)} late); the late days went where they "
+                   f"{late_by}, which needs {o.days_needed} late day(s); the late days went where they "
                    "raise the final score most, so this one earns 0")
             out[o.name] = _replace(o, points=ZERO, zeroed=why)
     return out
-
-
-def _best_subset(course: Course, late: list[AssignmentOutcome], budget: int, maxima: dict[str, Decimal]) -> set[str]:
-    """Affordable subset of late assignments with the highest value; ties: fewer days, then earlier ones."""
-    best: tuple = (Decimal(-1), 0, ())
-    for k in range(len(late) + 1):
-        for combo in itertools.combinations(range(len(late)), k):
-            days = sum(late[i].days_needed for i in combo)
-            if days > budget:
-                continue
-            value = sum((_value(course, late[i], maxima) for i in combo), ZERO)
-            key = (value, -days, tuple(-i for i in combo))
-            if key > (best[0], -best[1], tuple(-i for i in best[2])):
-                best = (value, days, combo)
-    return {late[i].name for i in best[2]}
 
 
 def _replace(o: AssignmentOutcome, **kw) -> AssignmentOutcome:

@@ -11,7 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from autograder.course import Course
-from autograder.grades.policy import AssignmentOutcome, StudentResult, _hms
+from autograder.grades.policy import AssignmentOutcome, StudentResult
+from autograder.lateness import words
 
 FINAL_CSV = "final_grades.csv"
 CANVAS_CSV = "canvas_import.csv"
@@ -82,7 +83,7 @@ def _assignment_line(course: Course, o: AssignmentOutcome, track: str) -> str:
         parts.append(f"Scored {num(o.raw_score)} but {o.zeroed}: 0 / {num(o.max_points)} = 0.00 %.")
         return " ".join(parts)
     if o.days_used:
-        parts.append(f"Submitted {_hms(o.lateness)} late; any part of a day counts as a day, so {o.days_used} late day(s) used.")
+        parts.append(f"Submitted {words(o.lateness)} late; any part of a day counts as a day, so {o.days_used} late day(s) used.")
     pts = o.points
     parts.append(f"{num(pts)} / {num(o.max_points)} = {fmt(o.percent)} %"
                  + (" (above the maximum: extra credit is kept)." if pts > o.max_points else "."))

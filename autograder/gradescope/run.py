@@ -18,7 +18,6 @@ course.yaml; hidden from students by default): a log for the instructor.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import re
@@ -31,6 +30,7 @@ from typing import Any
 
 from autograder.gradescope import autograder_root
 from autograder.gradescope.metadata import SubmissionMetadata, load_metadata
+from autograder.lateness import LateDecision, decide, words
 
 ERROR_TEST_NAME = "Autograder error (not your fault)"
 IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints", ".git", "__pycache__")
@@ -134,87 +134,38 @@ def choose_notebook(folder: Path, assignment: str, source_ids: set[str] | None =
 
 
 # ---------------------------------------------------------------- lateness
-@dataclass
-class Lateness:
-    """What the late rules decide for this submission."""
-
-    due: dt.datetime | None
-    due_source: str
-    lateness: dt.timedelta | None
-    late_days: int = 0
-    note: str = ""
-    zeroed_reason: str = ""
-    log: list[str] = field(default_factory=list)
+DUE_DATE_TEST_NAME = "Due date (instructors only)"
 
 
-def _duration(delta: dt.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = ([f"{days} day{'s' if days != 1 else ''}"] if days else []) + \
-            ([f"{hours} h"] if hours else []) + [f"{minutes} min"]
-    return " ".join(parts[:3]) if delta.total_seconds() >= 60 else f"{int(delta.total_seconds())} s"
+def decide_lateness(meta: SubmissionMetadata, course: Any, assignment: str) -> LateDecision:
+    """Late days from ``created_at`` minus the due date the student sees on Gradescope
+    (their own, extended one; else the assignment's), course.yaml's as the fallback.
+    The rules are :mod:`autograder.lateness`'s; the clock is never read."""
+    return decide(course.assignment(assignment), course.late_days, meta.created_at, tz=course.timezone,
+                  gradescope_due=meta.assignment_due_date, own_due=meta.student_due_date())
 
 
-def decide_lateness(meta: SubmissionMetadata, course: Any, assignment: str) -> Lateness:
-    """Late days from ``created_at`` minus the student's due date.
-
-    The due date is the student's own one from the metadata
-    (``users[].assignment.due_date``, which carries extensions) when Gradescope
-    gives one, else the assignment's in course.yaml. Never reads the clock.
-    """
-    from autograder.course import late_days_used
-
-    policy = course.assignment(assignment)
-    rules = course.late_days
-    tz = course.timezone
-    own = meta.student_due_date()
-    due, source = (own, "your due date on Gradescope") if own is not None else (policy.due, "the due date")
-    info = Lateness(due=due, due_source=source, lateness=None)
-    if meta.assignment_due_date is not None and meta.assignment_due_date != policy.due:
-        info.log.append(f"note: Gradescope's due date for this assignment ({meta.assignment_due_date.isoformat()}) "
-                        f"differs from course.yaml's ({policy.due.isoformat()}).")
-    if own is not None and meta.assignment_due_date is not None and own > meta.assignment_due_date:
-        source = "your extended due date"
-        info.due_source = source
-    if meta.created_at is None:
-        info.log.append("warning: no usable created_at in submission_metadata.json; lateness not applied.")
-        return info
-    if policy.late == "ignore":
-        info.log.append(f"{assignment}: late rule 'ignore' (exam); lateness not applied.")
-        return info
-    lateness = meta.created_at - due
-    info.lateness = lateness
-    when = due.astimezone(tz).strftime("%a %b %d, %I:%M %p %Z").replace(" 0", " ")
-    budget = (f"You have {rules.per_student} late days for the whole course (at most "
-              f"{rules.max_per_assignment} on one assignment); how many remain is settled when final grades "
-              "are computed.")
-    grace = dt.timedelta(minutes=rules.grace_minutes)
-    if lateness <= dt.timedelta(0):
-        info.note = f"Submitted on time ({source}: {when}): this submission uses 0 late days. {budget}"
-        return info
-    late_by = _duration(lateness)
-    if lateness <= grace:
-        info.note = (f"Submitted {late_by} after {source} ({when}), within the {rules.grace_minutes}-minute grace "
-                     f"period: this submission uses 0 late days. {budget}")
-        return info
-    if policy.late == "firm":
-        info.zeroed_reason = (f"it was submitted {late_by} after {source} ({when}), and this deadline is firm: "
-                              "late submissions earn 0.")
-        info.note = "Late days cannot be used on this assignment."
-        return info
-    days = late_days_used(lateness, rules)
-    if days > rules.max_per_assignment:
-        info.late_days = days
-        info.zeroed_reason = (f"it was submitted {late_by} after {source} ({when}), which would need {days} late "
-                              f"days; at most {rules.max_per_assignment} late days can be used on one assignment, "
-                              f"so a submission more than {rules.max_per_assignment} days late earns 0.")
-        info.note = budget
-        return info
-    info.late_days = days
-    info.note = (f"Submitted {late_by} after {source} ({when}): this submission uses "
-                 f"**{days} late day{'s' if days != 1 else ''}**. {budget}")
-    return info
+def due_date_test(late: LateDecision, number: int) -> dict[str, Any]:
+    """A staff-only entry for results.json: which due date was used, and whether Gradescope's
+    differs from course.yaml's (Gradescope shows ``hidden`` tests to instructors only)."""
+    used = f"Due date used: {late.due.isoformat() if late.due else 'unknown'} ({late.due_source})."
+    if late.staff_notes:
+        lines = [used, *late.staff_notes]
+    elif late.due_source == "course.yaml":
+        lines = [used, "Gradescope's metadata gave no due date, so course.yaml's was used."]
+    else:
+        lines = [used, "Gradescope's due date and course.yaml's agree."]
+    return {
+        "name": DUE_DATE_TEST_NAME,
+        "number": str(number),
+        "score": 0.0,
+        "max_score": 0.0,
+        "status": "failed" if late.staff_notes else "passed",
+        "output": "\n".join(lines),
+        "output_format": "text",
+        "visibility": "hidden",
+        "tags": ["environment", "due-date"],
+    }
 
 
 # ---------------------------------------------------------------- writing
@@ -297,7 +248,9 @@ def grade(root: Path, assignment_name: str, started: float) -> int:
     late = decide_lateness(meta, course, assignment.name)
     for line in late.log:
         print(line)
-    print(f"due {late.due.isoformat() if late.due else '?'} ({late.due_source}); lateness {late.lateness}; "
+    lateness = "unknown" if late.lateness is None else \
+        f"{'-' if late.lateness.total_seconds() < 0 else ''}{words(late.lateness)}"
+    print(f"due {late.due.isoformat() if late.due else '?'} ({late.due_source}); lateness {lateness}; "
           f"late days {late.late_days}; zeroed: {late.zeroed_reason or 'no'}")
     result.late_days = late.late_days
     result.late_note = late.note
@@ -305,6 +258,12 @@ def grade(root: Path, assignment_name: str, started: float) -> int:
     result.execution_time = time.monotonic() - started
 
     data = to_gradescope(result, stdout_visibility=assignment.stdout_visibility)
+    if meta.created_at is not None:  # staff only: which due date decided lateness (before any error test)
+        tests = data["tests"]
+        at = next((i for i, t in enumerate(tests) if "autograder-error" in t.get("tags", [])), len(tests))
+        tests.insert(at, due_date_test(late, at + 1))
+        for number, test in enumerate(tests, start=1):
+            test["number"] = str(number)
     write_results_json(data, results_path)
     print(f"score {result.score:g} / {result.max_score:g} (raw {result.raw_score:g}); isolation: {result.isolation}; "
           f"{result.execution_time:.2f} s")
