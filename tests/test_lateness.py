@@ -12,12 +12,14 @@ import json
 import pytest
 
 from autograder import lateness
+from autograder.assignment import load_assignment
 from autograder.batch.core import apply_lateness
 from autograder.batch.inputs import Submission as BatchSubmission, Submitter
 from autograder.course import LateDayPolicy, load_course
 from autograder.gradescope import run
 from autograder.gradescope.metadata import parse_metadata
 from autograder.results import GradingResult
+from autograder.samples import perfect_submission
 from tests.conftest import COURSE, ROOT
 
 PST = dt.timezone(dt.timedelta(hours=-8))
@@ -131,15 +133,15 @@ def test_spending_late_days_in_order_and_best_for_student():
 
 
 # ------------------------------------------------------------------ the Gradescope run, end to end
-def test_gradescope_run_gives_full_credit_on_gradescopes_clock_and_tells_only_staff(tmp_path, perfect_notebooks,
-                                                                                    monkeypatch, course):
+def test_gradescope_run_gives_full_credit_on_gradescopes_clock_and_tells_only_staff(tmp_path, monkeypatch, course):
     """run_autograder's Python step on a perfect HW1 notebook submitted one minute before
     Gradescope's due date, which is 5 days after course.yaml's: full marks, 0 late days, the
     difference in a staff-only (hidden) entry and the log, never in what the student reads."""
     root = tmp_path / "autograder"
     (root / "submission").mkdir(parents=True)
     (root / "source").symlink_to(ROOT)  # the course as run_autograder finds it (source/course.yaml)
-    (root / "submission" / "hw1.ipynb").write_text(json.dumps(perfect_notebooks["hw1"]))
+    perfect = perfect_submission(load_assignment("hw1", COURSE))
+    (root / "submission" / "hw1.ipynb").write_text(json.dumps(perfect))
     gradescope_due = course.assignment("hw1").due + dt.timedelta(days=5)
     (root / "submission_metadata.json").write_text(json.dumps(
         gs_metadata(gradescope_due - dt.timedelta(minutes=1), gradescope_due, gradescope_due)))
