@@ -142,6 +142,28 @@ def to_plain_python(source: str) -> str:
 
 
 # ---------------------------------------------------------------- assembling
+def cell_label(source: str) -> str:
+    """How a student finds a cell in Jupyter: by what it defines, else by its first line.
+
+    ``Cell defining `fit_least_squares```; ``Cell starting `X, y = load_data()```.
+    """
+    import ast
+
+    try:
+        names = [node.name for node in ast.parse(to_plain_python(source)).body
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    except (SyntaxError, ValueError):
+        names = []
+    if names:
+        shown = ", ".join(f"`{name}`" for name in names[:3]) + (", ..." if len(names) > 3 else "")
+        return f"Cell defining {shown}"
+    for line in source.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return f"Cell starting `{line[:60]}{'...' if len(line) > 60 else ''}`"
+    return "An empty cell"
+
+
 @dataclass
 class Plan:
     """The cells to run and what the student should know about how they were chosen."""
@@ -157,11 +179,11 @@ def plan_cells(submission: Notebook, source: Notebook | None) -> Plan:
     planned: list[tuple[CellToRun, int | None]] = []  # (cell, source position if known)
     notes: list[str] = []
     seen: set[str] = set()
-    for position, cell in enumerate(submission.cells, start=1):
+    for cell in submission.cells:
         if cell.kind != "code":
             continue
         original = source_cells.get(cell.grade_id) if cell.grade_id else None
-        label = f"cell {position}" + (f" ({cell.grade_id})" if cell.grade_id else "")
+        label = cell_label(cell.source)
         if original is not None:
             seen.add(cell.grade_id)
             if original.is_test or original.skipped:
@@ -178,7 +200,8 @@ def plan_cells(submission: Notebook, source: Notebook | None) -> Plan:
             continue
         notes.append(f"The instructor cell `{gid}` was missing from your notebook; the original was run in its place.")
         index = _insertion_point(planned, source_order[gid])
-        planned.insert(index, (CellToRun(to_plain_python(original.source), f"restored cell ({gid})"), source_order[gid]))
+        planned.insert(index, (CellToRun(to_plain_python(original.source), cell_label(original.source)),
+                               source_order[gid]))
     return Plan([c for c, _ in planned], notes)
 
 

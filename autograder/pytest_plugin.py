@@ -187,17 +187,25 @@ def _grading_plugin(config: pytest.Config) -> "GradingPlugin | None":
     return None
 
 
-@pytest.fixture(scope="session")
+_local_namespaces = pytest.StashKey[dict[str, LocalNamespace]]()
+
+
+@pytest.fixture
 def student(request: pytest.FixtureRequest) -> Any:
     """The student's namespace: sandboxed when grading, in-process when authoring
     (``--student-module``, ``--student-file``, or else the suite's own reference)."""
     grading = _grading_plugin(request.config)
     if grading is not None:
         return grading.namespace
-    namespace = _module_namespace(request.config)
-    if namespace is None:
-        namespace = vars(reference_module_for(Path(str(request.path))))
-    return LocalNamespace(namespace)
+    cache = request.config.stash.setdefault(_local_namespaces, {})
+    key = "" if (request.config.getoption("student_module", None)
+                 or request.config.getoption("student_file", None)) else str(request.path.parent)
+    if key not in cache:
+        namespace = _module_namespace(request.config)
+        if namespace is None:
+            namespace = vars(reference_module_for(Path(str(request.path))))
+        cache[key] = LocalNamespace(namespace)
+    return cache[key]
 
 
 @pytest.fixture

@@ -74,9 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from autograder.assignment import load_assignment
+    from autograder.check import require_checked
 
     try:
         assignment = load_assignment(args.assignment, args.course)
+        require_checked(assignment, args.course)
         folder = release(assignment, args.out)
     except UnusableInput as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -20,12 +20,13 @@ COURSE = ROOT / "course.yaml"
 
 
 def course_assignments() -> tuple[str, ...]:
-    """Every homework of course.yaml whose hidden suite exists, in course order."""
+    """Every homework of course.yaml whose source notebook and hidden suite exist, in course order."""
     from autograder.course import load_course
 
     course = load_course(COURSE)
     return tuple(name for name, policy in course.assignments.items()
-                 if policy.kind == "homework" and (ROOT / "reference" / name / f"test_{name}.py").exists())
+                 if policy.kind == "homework" and (ROOT / "reference" / name / f"test_{name}.py").exists()
+                 and (ROOT / "assignments" / name / f"{name}.ipynb").exists())
 
 
 ASSIGNMENTS = course_assignments()

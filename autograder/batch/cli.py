@@ -31,9 +31,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     assignment, db_path = loaded
     from autograder.batch.core import print_problems, run_batch, summarize_timings
+    from autograder.check import require_checked
 
     csv_path = args.csv or default_csv(assignment.name)
     try:
+        require_checked(assignment, getattr(args, "course", None))
         report = run_batch(assignment, args.input, jobs=args.jobs, db_path=db_path, csv_path=csv_path,
                            progress=not args.no_progress)
     except UnusableInput as exc:

@@ -242,10 +242,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from autograder.assignment import load_assignment
+    from autograder.check import require_checked
     from autograder.course import load_course
 
     try:
         assignment = load_assignment(args.assignment, args.course)
+        require_checked(assignment, args.course)
         course = load_course(Path(assignment.course_root) / "course.yaml")
         if args.try_submission is not None and not args.try_submission.is_file():
             raise UnusableInput(f"--try {args.try_submission}: no such file")
