@@ -16,7 +16,8 @@ GS_NAMES = {"hw1": "Homework 1", "hw2": "Homework 2", "hw3": "Homework 3", "hw4"
 
 
 def write_export(path: Path, students: list[dict], names: dict[str, str] = GS_NAMES) -> Path:
-    """students: ``{"sid", "first", "last", "scores": {hw: score or None}, "late": {hw: "H:M:S"}, "max": {hw: pts}}``."""
+    """students: ``{"sid", "first", "last", "scores": {hw: score or None}, "late": {hw: "H:M:S"}, "max": {hw: pts},
+    "time": {hw: "2025-01-22 23:00:00 -0800"}}``; ``names`` maps those keys to the export's column names."""
     header = ["First Name", "Last Name", "SID", "Email", "section_name"]
     for gs in names.values():
         header += [gs, f"{gs} - Max Points", f"{gs} - Submission Time", f"{gs} - Lateness (H:M:S)"]
@@ -29,7 +30,7 @@ def write_export(path: Path, students: list[dict], names: dict[str, str] = GS_NA
             for a in names:
                 score = s["scores"].get(a, 100)
                 late = s.get("late", {}).get(a, "00:00:00")
-                when = "" if score is None else "2025-01-22 23:00:00 -0800"
+                when = "" if score is None else s.get("time", {}).get(a, "2025-01-22 23:00:00 -0800")
                 row += ["" if score is None else str(score), str(s.get("max", {}).get(a, 100)), when, late]
             row.append("00:00:00")
             w.writerow(row)

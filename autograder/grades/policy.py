@@ -48,6 +48,27 @@ class StudentInput:
     """``{(assignment, question): points earned}`` on questions optional for the track."""
     canvas_id: str = ""
     """Canvas user ID, if known."""
+    parts: dict[str, tuple[tuple[str, Submission | None], ...]] = field(default_factory=dict)
+    """``{assignment: ((part, export line), ...)}`` for assignments made of several Gradescope columns
+    (``submissions`` then holds their combination)."""
+
+
+@dataclass(frozen=True)
+class PartLine:
+    """One part of an assignment made of several Gradescope columns, as it counted."""
+
+    name: str
+    """Part name in course.yaml (``"code"``)."""
+    score: Decimal | None
+    """Score in its Gradescope column; ``None`` when blank."""
+    column_max: Decimal
+    """The column's Max Points."""
+    points: Decimal
+    """The part's share of the assignment (course.yaml)."""
+    counted: Decimal
+    """``points × score / column_max`` (0 when blank)."""
+    lateness: dt.timedelta
+    """Its lateness in the export."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,8 @@ class AssignmentOutcome:
     """Why the assignment counts 0 despite a score (empty if it counts)."""
     optional_removed: tuple[tuple[str, Decimal, Decimal, bool], ...] = ()
     """``((question, points earned removed, maximum removed, earned points known from --questions), ...)``."""
+    parts: tuple[PartLine, ...] = ()
+    """How the parts of an assignment made of several Gradescope columns were combined."""
 
     @property
     def percent(self) -> Decimal:
@@ -137,7 +160,9 @@ def assemble(course: Course, export: GradescopeExport, roster: list[RosterEntry]
         out.append(StudentInput(
             sid=sid, name=st.name, email=st.email, section=st.section,
             track=r.track if r else course.default_track, basis=r.basis if r else "letter",
-            submissions={a: st.submissions.get(col) for a, col in columns.items()},
+            submissions={a: _combined(course.assignments[a], st, cols) for a, cols in columns.items()},
+            parts={a: tuple((p, st.submissions.get(col)) for p, col in cols.items())
+                   for a, cols in columns.items() if course.assignments[a].parts},
             evaluation=b.evaluation if b else False, piazza_raw=b.piazza if b else ZERO,
             optional_scores={(a, q): v for (s, a, q), v in optional_scores.items() if s == sid},
             canvas_id=r.canvas_id if r else "",
@@ -149,20 +174,52 @@ def _norm(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-def match_columns(course: Course, export: GradescopeExport) -> dict[str, str]:
-    """``{course assignment: export assignment column}``; a missing one is an error naming the names tried."""
+def match_columns(course: Course, export: GradescopeExport) -> dict[str, dict[str, str]]:
+    """``{course assignment: {part: export column}}`` (part ``""`` for an assignment of one column);
+    a missing column is an error naming the names tried."""
     by_norm = {_norm(a): a for a in export.assignments}
-    out = {}
+    out: dict[str, dict[str, str]] = {}
     for a in course.assignments.values():
-        found = next((by_norm[_norm(n)] for n in a.gradescope_names if _norm(n) in by_norm), None)
-        if found is None:
-            raise GradesInputError(
-                f"{export.path.name}, row 1: no columns for assignment {a.name!r}; looked for "
-                f"{', '.join(map(repr, a.gradescope_names))}; the export has {', '.join(map(repr, export.assignments)) or 'no assignments'}. "
-                f"Add its Gradescope name under assignments.{a.name}.gradescope in course.yaml"
-            )
-        out[a.name] = found
+        wanted = [(p.name, p.gradescope_names, f"assignments.{a.name}.parts.{p.name}.gradescope") for p in a.parts] \
+            or [("", a.gradescope_names, f"assignments.{a.name}.gradescope")]
+        out[a.name] = {}
+        for part, names, key in wanted:
+            found = next((by_norm[_norm(n)] for n in names if _norm(n) in by_norm), None)
+            if found is None:
+                what = f"assignment {a.name!r}" + (f", part {part!r}" if part else "")
+                raise GradesInputError(
+                    f"{export.path.name}, row 1: no columns for {what}; looked for "
+                    f"{', '.join(map(repr, names))}; the export has {', '.join(map(repr, export.assignments)) or 'no assignments'}. "
+                    f"Add its Gradescope name under {key} in course.yaml"
+                )
+            out[a.name][part] = found
     return out
+
+
+def _combined(a: AssignmentPolicy, st: ExportStudent, columns: dict[str, str]) -> Submission | None:
+    """The export line that counts for assignment ``a``: its one column, or its parts combined
+    (scores scaled to each part's points and added; blank only when every part is blank; the
+    later submission's lateness decides)."""
+    if not a.parts:
+        return st.submissions.get(columns[""])
+    subs = {p.name: st.submissions.get(columns[p.name]) for p in a.parts}
+    lines = [_part_line(p.name, Decimal(str(p.points)), subs[p.name]) for p in a.parts]
+    scored = [ln for ln in lines if ln.score is not None]
+    times = [t for t in (subs[ln.name].submitted for ln in scored) if t is not None]  # type: ignore[union-attr]
+    return Submission(
+        score=sum((ln.counted for ln in scored), ZERO) if scored else None,
+        max_points=Decimal(str(a.max_points)),
+        submitted=max(times) if times else None,
+        lateness=late_rules.latest(ln.lateness for ln in scored) or dt.timedelta(0),
+    )
+
+
+def _part_line(name: str, points: Decimal, sub: Submission | None) -> PartLine:
+    if sub is None or sub.score is None:
+        return PartLine(name, None, sub.max_points if sub else points, points, ZERO, dt.timedelta(0))
+    column_max = sub.max_points
+    counted = points * sub.score / column_max if column_max > 0 else sub.score
+    return PartLine(name, sub.score, column_max, points, counted, sub.lateness)
 
 
 def _key_rows(export: GradescopeExport, roster: list[RosterEntry] | None) -> dict[str, ExportStudent]:
@@ -213,7 +270,10 @@ def _base_outcome(course: Course, s: StudentInput, a: AssignmentPolicy) -> Assig
     lateness = sub.lateness if (sub and raw is not None and a.late != "ignore") else dt.timedelta(0)
     verdict = late_rules.assess(lateness, a, course.late_days)
     need, zeroed = verdict.days_needed, verdict.zeroed_reason
-    return AssignmentOutcome(a.name, raw, max_pts, ZERO if zeroed else points, lateness, need, 0, zeroed, removed)
+    parts = tuple(_part_line(p, Decimal(str(next(x.points for x in a.parts if x.name == p))), line)
+                  for p, line in s.parts.get(a.name, ()))
+    return AssignmentOutcome(a.name, raw, max_pts, ZERO if zeroed else points, lateness, need, 0, zeroed, removed,
+                             parts)
 
 
 def _optional_removed(s: StudentInput, a: AssignmentPolicy, raw: Decimal | None,

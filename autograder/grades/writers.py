@@ -71,6 +71,8 @@ def canvas_csv(course: Course, results: list[StudentResult]) -> str:
 def _assignment_line(course: Course, o: AssignmentOutcome, track: str) -> str:
     a = course.assignment(o.name)
     parts = [f"- **{a.title}**:"]
+    if o.parts:
+        parts.append(_parts_sentence(o))
     if o.raw_score is None:
         parts.append(f"No score recorded in Gradescope, so it counts 0 / {num(o.max_points)} = 0.00 %.")
         return " ".join(parts)
@@ -88,6 +90,26 @@ def _assignment_line(course: Course, o: AssignmentOutcome, track: str) -> str:
     parts.append(f"{num(pts)} / {num(o.max_points)} = {fmt(o.percent)} %"
                  + (" (above the maximum: extra credit is kept)." if pts > o.max_points else "."))
     return " ".join(parts)
+
+
+def _parts_sentence(o: AssignmentOutcome) -> str:
+    """``Code 72 / 100 in Gradescope, worth 80 here: 57.60; Written blank: 0. Together 57.60.``"""
+    pieces = []
+    for p in o.parts:
+        if p.score is None:
+            pieces.append(f"{p.name.capitalize()} not submitted (worth {num(p.points)}): 0")
+        elif p.column_max == p.points:
+            pieces.append(f"{p.name.capitalize()} {num(p.score)} / {num(p.points)}")
+        else:
+            pieces.append(f"{p.name.capitalize()} {num(p.score)} / {num(p.column_max)} in Gradescope, worth "
+                          f"{num(p.points)} here: {fmt(p.counted)}")
+    total = sum((p.counted for p in o.parts), Decimal(0))
+    late = [p for p in o.parts if p.score is not None and p.lateness.total_seconds() > 0]
+    sentence = "; ".join(pieces) + f". Together {fmt(total)} points."
+    if len({p.lateness for p in o.parts if p.score is not None}) > 1 and late:
+        last = max(late, key=lambda p: p.lateness)
+        sentence += f" The parts came at different times; the later one ({last.name}) decides lateness."
+    return sentence
 
 
 def explanation_md(course: Course, r: StudentResult) -> str:
