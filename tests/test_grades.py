@@ -146,21 +146,22 @@ def test_a_missing_midterm_counts_zero(course):
 
 
 def test_optional_hw3_question_leaves_score_and_maximum_for_an_undergraduate(course):
-    # HW3 raw 80 / 100, of which 0 on the 10-point optional question: an undergraduate is out of 90.
-    # Undergraduate HW = (4 * 100 + 80/90*100) / 5 = 97.777...%; 40 * 0.97777 = 39.111 + 60 = 99.11.
-    # A graduate with the same scores: HW = (400 + 80) / 5 = 96 %; 38.4 + 60 = 98.40.
-    q = {("hw3", "Q5 (dropout)"): Decimal(0)}
-    ug = grade(course, student(scores={"hw3": 80}, track="undergraduate", optional=q))
-    gr = grade(course, student(scores={"hw3": 80}, track="graduate"))
-    assert ug.outcomes["hw3"].max_points == 90 and ug.final_score == Decimal("99.11")
-    assert gr.outcomes["hw3"].max_points == 100 and gr.final_score == Decimal("98.40")
-    assert "optional for undergraduate students, so its 10 points leave the maximum (100 → 90)" in writers.explanation_md(course, ug)
+    # HW3 raw 70 / 100, of which 0 on the 20-point optional FullyConnectedNet: an undergraduate is out of 80.
+    # Undergraduate HW = (4 * 100 + 70/80*100) / 5 = 97.5 %; 40 * 0.975 = 39 + 60 = 99.00.
+    # A graduate with the same scores: HW = (400 + 70) / 5 = 94 %; 37.6 + 60 = 97.60.
+    q = {("hw3", "FullyConnectedNet"): Decimal(0)}
+    ug = grade(course, student(scores={"hw3": 70}, track="undergraduate", optional=q))
+    gr = grade(course, student(scores={"hw3": 70}, track="graduate"))
+    assert ug.outcomes["hw3"].max_points == 80 and ug.final_score == Decimal("99.00")
+    assert gr.outcomes["hw3"].max_points == 100 and gr.final_score == Decimal("97.60")
+    assert ("optional for undergraduate students, so its 20 points leave the maximum (100 → 80)"
+            in writers.explanation_md(course, ug))
 
 
 def test_optional_question_points_above_the_reduced_maximum_are_not_extra_credit(course):
-    # No --questions line; HW3 raw 95 > 90: the 5 points above the undergraduate maximum are the optional question's.
+    # No --questions line; HW3 raw 95 > 80: the 15 points above the undergraduate maximum are the optional question's.
     r = grade(course, student(scores={"hw3": 95}, track="undergraduate"))
-    assert r.outcomes["hw3"].points == 90 and r.outcomes["hw3"].percent == 100
+    assert r.outcomes["hw3"].points == 80 and r.outcomes["hw3"].percent == 100
 
 
 # ------------------------------------------------------------------ scales and A+

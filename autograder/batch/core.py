@@ -20,7 +20,7 @@ from autograder.assignment import Assignment
 from autograder.batch.gradebook import CurrentRow, Gradebook
 from autograder.batch.inputs import Submission, Submitter, discover
 from autograder.batch.pool import Done, Task, grade_all
-from autograder.course import load_course
+from autograder.course import AssignmentPolicy, load_course
 from autograder.lateness import decide, hms
 from autograder.results import GradingResult
 
@@ -224,6 +224,63 @@ def write_csv(book: Gradebook, assignment: str, path: Path, keys: list[str] | No
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+# ------------------------------------------------------------------ per-question CSV
+QUESTIONS_HEADER = ["SID", "assignment", "question", "score"]
+
+
+class QuestionsError(ValueError):
+    """course.yaml's questions and the graded tests disagree; the message names both."""
+
+
+def questions_csv_text(book: Gradebook, policy: AssignmentPolicy) -> tuple[str, list[str]]:
+    """The file ``autograder grades --questions`` reads: one row per student and question that
+    course.yaml names for this assignment (``questions``), the score being the points of the
+    current grading's tests whose ``task`` is that question (0 when the submission scored 0).
+
+    Returns ``(csv text, notes)``; notes name rows left out (no SID, an SID on two submissions:
+    the later one is kept). Raises QuestionsError when a question is no task of the graded tests
+    or its tests' points differ from course.yaml's."""
+    rows = book.current_rows(policy.name)
+    tasks = book.task_scores(policy.name)
+    possible: dict[str, float] = {}
+    for per_task in tasks.values():
+        for task, (_, most) in per_task.items():
+            possible[task] = max(possible.get(task, 0.0), most)
+    for question, points in policy.questions.items():
+        if question not in possible:
+            known = ", ".join(sorted(t for t in possible if t)) or "(none)"
+            raise QuestionsError(
+                f"course.yaml: assignments.{policy.name}.questions names {question!r}, but no graded test of "
+                f"{policy.name} has task {question!r} (tasks: {known}); name the question after its task")
+        if abs(possible[question] - points) > 1e-9:
+            raise QuestionsError(
+                f"course.yaml: assignments.{policy.name}.questions gives {question!r} {points:g} points, but its "
+                f"tests are worth {possible[question]:g}; make them agree")
+    chosen: dict[str, CurrentRow] = {}
+    notes: list[str] = []
+    for r in rows:
+        for person in r.submitters or [{}]:
+            sid = (person.get("sid") or "").strip()
+            if not sid:
+                notes.append(f"{r.key}: {person.get('name') or person.get('email') or 'a submitter'} has no SID; "
+                             "left out of the questions file")
+                continue
+            if sid in chosen:
+                keep = max(chosen[sid], r, key=lambda x: x.created_at or "")
+                notes.append(f"SID {sid} is on {chosen[sid].key} and {r.key}; the later one, {keep.key}, is used")
+                chosen[sid] = keep
+            else:
+                chosen[sid] = r
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(QUESTIONS_HEADER)
+    for sid, r in sorted(chosen.items()):
+        for question in policy.questions:
+            earned = 0.0 if r.zeroed_reason else tasks.get(r.grading_id, {}).get(question, (0.0, 0.0))[0]
+            writer.writerow([sid, policy.name, question, f"{earned:g}"])
+    return out.getvalue(), notes
 
 
 def summarize_timings(timings: list[dict[str, float]]) -> dict[str, float]:

@@ -189,6 +189,17 @@ class Gradebook:
             "GROUP BY t.name ORDER BY MIN(t.number), t.name", (assignment,))
         return [name for name, _ in rows]
 
+    def task_scores(self, assignment: str) -> dict[int, dict[str, tuple[float, float]]]:
+        """``{grading id: {task: (points earned, points possible)}}`` over the current gradings:
+        each question's (task's) tests added up."""
+        out: dict[int, dict[str, tuple[float, float]]] = {}
+        for gid, task, score, most in self.db.execute(
+                "SELECT t.grading_id, t.task, SUM(t.score), SUM(t.max_score) FROM tests t JOIN gradings g "
+                "ON g.id = t.grading_id JOIN submissions s ON s.id = g.submission_id "
+                "WHERE g.current = 1 AND s.assignment = ? GROUP BY t.grading_id, t.task", (assignment,)):
+            out.setdefault(gid, {})[task] = (score, most)
+        return out
+
     def count_current(self, assignment: str) -> int:
         return self.db.execute(
             "SELECT COUNT(*) FROM gradings g JOIN submissions s ON s.id = g.submission_id "

@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--roster", type=Path, help="CSV with SID, track (C147/C247/MSOL or track name), basis (letter, P/NP, S/U)")
     parser.add_argument("--bonus", type=Path, help="CSV with SID, evaluation (yes/no), piazza (raw participation points)")
     parser.add_argument("--questions", type=Path,
-                        help="CSV with SID, assignment, question, score: points earned on questions optional for a track")
+                        help="CSV with SID, assignment, question, score: points earned on questions optional for a "
+                             "track, as `autograder export hwN` writes it")
     parser.add_argument("--out", type=Path, default=Path("final-grades"), help="output folder (default: ./final-grades)")
     parser.add_argument("--course", type=Path, help="course.yaml (default: nearest one above the current folder, or $AUTOGRADER_COURSE)")
 

@@ -9,7 +9,8 @@ Bonus (``--bonus``): ``SID``, ``evaluation`` (yes/no, 1/0, true/false, blank = n
 ``piazza`` (raw participation points >= 0, blank = 0).
 
 Optional questions (``--questions``): ``SID``, ``assignment``, ``question``, ``score``:
-points a student earned on a question optional for their track (default 0).
+points a student earned on a question optional for their track (default 0). ``autograder export hw3``
+writes it from the gradebook (a question is a ``task`` of the hidden suite).
 """
 
 from __future__ import annotations
