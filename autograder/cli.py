@@ -22,6 +22,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "regrade": ("autograder.batch.regrade_cli", "re-grade stored submissions whose tests changed"),
     "export": ("autograder.batch.export_cli", "write the class CSV again from the gradebook"),
     "grades": ("autograder.grades.cli", "final letter grades from a Gradescope export"),
+    "validate": ("autograder.validate", "check a notebook before submitting (students; no course files needed)"),
 }
 
 
@@ -33,6 +34,7 @@ a typical week (run inside the course folder, the one holding course.yaml):
   autograder gradescope hw1 --try attempt.ipynb   # build the Gradescope zip and run it locally
   autograder batch hw1 export.zip --jobs 2        # grade a Gradescope submissions export
   autograder grades grades.csv --roster roster.csv --out final/
+  autograder validate hw1.ipynb                   # a student, before submitting (the release README says how)
 
 exit codes: 0 success, 1 grading found problems, 2 unusable input.
 'autograder <verb> --help' explains each verb; docs/ has the guides."""

@@ -39,6 +39,9 @@ def release_notebook(assignment: Any) -> dict[str, Any]:
     for step in pipeline:
         notebook, resources = step.preprocess(notebook, resources)
     data = json.loads(nbformat.writes(notebook))
+    from autograder.validate import STAMP_KEY, release_stamp  # what `autograder validate` reads
+
+    data.setdefault("metadata", {})[STAMP_KEY] = release_stamp(data, assignment)
     check_no_leaks(json.dumps(data), assignment.source_notebook.name)
     return data
 
@@ -61,6 +64,9 @@ def release(assignment: Any, out_dir: Path) -> Path:
     (staging / assignment.source_notebook.name).write_text(json.dumps(notebook, indent=1) + "\n")
     for path in assignment.support_files:
         shutil.copy2(path, staging / path.name)
+    from autograder.validate import write_student_readme
+
+    write_student_readme(staging, assignment)  # how to work, validate, submit; late days from course.yaml
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return target
@@ -70,6 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="assignment name in course.yaml, e.g. hw1")
     parser.add_argument("--out", type=Path, default=Path("release"), help="output folder (default: release/)")
     parser.add_argument("--course", type=Path, default=None, help="course.yaml (default: found from the current folder)")
+    parser.add_argument("--no-wheel", action="store_true",
+                        help="do not put the autograder wheel (what the README's `pip install` line installs) in the folder")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # nbgrader's metadata checks raise their own errors
         print(f"error: {assignment.source_notebook}: {exc}", file=sys.stderr)
         return 2
+    if not args.no_wheel:
+        from autograder.validate import build_student_wheel, wheel_name
+
+        if build_student_wheel(folder) is None:
+            print(f"warning: could not build {wheel_name()} (the README's install line needs it): run  pip wheel "
+                  f"<the autograder source folder> --no-deps -w {folder}", file=sys.stderr)
     files = sorted(p.name for p in folder.iterdir())
     print(f"released {assignment.name} to {folder}/: {', '.join(files)}")
     return 0

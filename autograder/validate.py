@@ -1,0 +1,782 @@
+"""``autograder validate NOTEBOOK.ipynb``: a student checks a notebook before submitting.
+
+Runs on the student's own machine with only the released notebook beside it
+(no ``course.yaml``, no ``reference/``). Everything it needs was stamped into
+the notebook's metadata by ``autograder release`` (``metadata.autograder``,
+see ``release_stamp``): the assignment, the file name, the grader's limits,
+the support files' hashes, and for every nbgrader cell its role, the names a
+solution cell defines, and the released source of locked (instructor and
+visible-test) cells. None of that is hidden material: it is all in the
+released notebook already.
+
+The cells run the way the grader runs them (``notebook.plan_cells`` and the
+sandbox's ``StudentSession``, at whatever isolation this machine offers
+without root): in notebook order, locked cells restored, ``skip-grading``
+cells skipped, magics as no-ops, a cell that raises is reported and the next
+one runs, the same per-cell time limit. The visible tests (the released test
+cells) then run in the same process. Hidden tests are not available here and
+their results cannot be shown.
+
+Findings come in notebook order; the report ends with one line, ``Ready to
+submit`` or the first thing to fix. Exit code 0 only when ready, 1 when
+something needs fixing, 2 when the file cannot be used at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from autograder.errors import StudentError, UnusableInput
+from autograder.sandbox.session import CellToRun, StudentSession
+
+STAMP_KEY = "autograder"
+STAMP_VERSION = 1
+UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024
+"""Largest notebook validate calls ready. Gradescope's documentation (searched for this
+project) states no per-file limit for programming-assignment uploads; the grader itself
+refuses notebooks above ``notebook.MAX_NOTEBOOK_BYTES`` (64 MB) and Gradescope's container
+has 768 MB of memory. 20 MB is a conservative budget far above any honest notebook (a
+solved HW1 is about 70 kB; a few plots add about 50 kB each), and well below both."""
+SLOW_CELL_FRACTION = 0.5
+"""A cell that takes more than this share of the grader's per-cell limit here gets a
+warning: Gradescope's machine (0.5 vCPU) is usually slower than a laptop."""
+
+
+# ---------------------------------------------------------------- the release's stamp
+def defined_names(source: str) -> list[str]:
+    """Top-level functions and classes a cell defines (``[]`` if it does not parse)."""
+    from autograder.notebook import to_plain_python
+
+    try:
+        tree = ast.parse(to_plain_python(source))
+    except (SyntaxError, ValueError):
+        return []
+    return [node.name for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+
+
+def release_stamp(notebook: dict[str, Any], assignment: Any) -> dict[str, Any]:
+    """What ``autograder validate`` needs, for ``notebook.metadata.autograder`` of a release.
+
+    ``notebook``: the released notebook (nbformat 4 JSON, solutions already removed);
+    ``assignment``: the ``Assignment`` (its name, limits and support files).
+    """
+    from dataclasses import asdict
+
+    cells = []
+    for cell in notebook.get("cells", []):
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if cell.get("cell_type") != "code" or not meta.get("grade_id"):
+            continue
+        source = _text(cell.get("source", ""))
+        entry: dict[str, Any] = {"grade_id": meta["grade_id"], "skip": "skip-grading" in
+                                 ((cell.get("metadata") or {}).get("tags") or [])}
+        if meta.get("solution"):
+            entry["role"] = "solution"
+            entry["defines"] = defined_names(source)
+        elif meta.get("grade"):
+            entry["role"], entry["source"] = "test", source
+        elif meta.get("locked"):
+            entry["role"], entry["source"] = "instructor", source
+        else:
+            continue
+        cells.append(entry)
+    return {
+        "version": STAMP_VERSION,
+        "assignment": assignment.name,
+        "title": getattr(assignment, "title", "") or assignment.name,
+        "notebook": Path(assignment.source_notebook).name,
+        "limits": asdict(assignment.limits),
+        "max_upload_bytes": UPLOAD_LIMIT_BYTES,
+        "support_files": {p.name: hashlib.sha256(Path(p).read_bytes()).hexdigest()
+                          for p in assignment.support_files},
+        "cells": cells,
+    }
+
+
+def nbgrader_checksum(cell: dict[str, Any]) -> str:
+    """``nbgrader.utils.compute_checksum`` for one cell (nbformat JSON), without
+    importing nbgrader (about 4 s here, twice validate's whole budget).
+    ``tests/test_validate.py`` checks that the two agree."""
+    meta = cell["metadata"]["nbgrader"]
+    grade, solution = meta.get("grade", False), meta.get("solution", False)
+    locked = False if solution else (True if grade else meta.get("locked", False))
+    digest = hashlib.md5()
+    for part in (_text(cell.get("source", "")), cell.get("cell_type", ""), str(grade), str(solution), str(locked),
+                 meta["grade_id"]):
+        digest.update(str(part).encode("utf-8"))
+    if grade:
+        digest.update(str(float(meta["points"])).encode("utf-8"))
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- findings
+@dataclass
+class Finding:
+    """One thing the student should know, at one place in the notebook."""
+
+    kind: str
+    """``raises``, ``timeout``, ``slow``, ``not-implemented``, ``missing-function``, ``locked-changed``,
+    ``locked-missing``, ``visible-test``, ``too-large``, ``file-name``, ``support-file``."""
+    where: str
+    """How the student finds it: ``cell 8 (defines `fit_least_squares`)`` or the file name."""
+    message: str
+    """What is wrong and what to do."""
+    order: float = 0.0
+    """Position in the notebook (1-based cell number; 0 for the whole file)."""
+    problem: bool = True
+    """False for a warning that does not stop the notebook being ready."""
+    subject: str = ""
+    """The function or grade_id it is about, if any."""
+
+
+@dataclass
+class VisibleTest:
+    """One visible test cell run after the notebook's cells."""
+
+    grade_id: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class Report:
+    """Everything one validation found."""
+
+    notebook: Path
+    assignment: str = ""
+    title: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    visible: list[VisibleTest] = field(default_factory=list)
+    isolation: str = ""
+    elapsed_s: float = 0.0
+    unusable: str = ""
+    """Set when the file cannot be used at all (exit code 2)."""
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.ordered() if f.problem]
+
+    @property
+    def ready(self) -> bool:
+        return not self.unusable and not self.problems
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.unusable else (0 if self.ready else 1)
+
+    def ordered(self) -> list[Finding]:
+        return sorted(self.findings, key=lambda f: f.order)  # stable: same place keeps its order
+
+    def last_line(self) -> str:
+        name = self.notebook.name
+        if self.unusable:
+            return f"Not ready: {self.unusable.splitlines()[0]}"
+        if self.ready:
+            return f"Ready to submit: upload {name} to Gradescope."
+        first = self.problems[0]
+        return f"First thing to fix: {first.where}: {first.message.splitlines()[0]}"
+
+    def render(self) -> str:
+        """The text a student reads in the terminal."""
+        lines = [f"autograder validate {self.notebook.name}"
+                 + (f" ({self.title})" if self.title and self.title != self.assignment else "")]
+        if self.unusable:
+            lines += ["", self.unusable, "", self.last_line()]
+            return "\n".join(lines)
+        lines.append("Ran every cell in order in a fresh process, as the autograder does "
+                     f"({self.elapsed_s:.1f} s).")
+        problems = self.problems
+        warnings = [f for f in self.ordered() if not f.problem]
+        if problems:
+            lines += ["", f"To fix ({len(problems)}), in notebook order:"]
+            for number, finding in enumerate(problems, start=1):
+                lines.append(_item(f"{number}. ", finding))
+        if warnings:
+            lines += ["", "Worth knowing:"]
+            for finding in warnings:
+                lines.append(_item("- ", finding))
+        if self.visible:
+            passed = sum(v.passed for v in self.visible)
+            lines += ["", f"Visible tests: {passed} of {len(self.visible)} passed."]
+        lines += ["", "Hidden tests: validate cannot show their results. The autograder runs more tests "
+                  "than the visible ones, and your score comes from those.", "", self.last_line()]
+        return "\n".join(lines)
+
+
+def _item(prefix: str, finding: Finding) -> str:
+    body = f"{finding.where}: {finding.message}"
+    pad = " " * (len(prefix) + 2)
+    return "  " + prefix + body.replace("\n", "\n" + pad)
+
+
+# ---------------------------------------------------------------- helpers
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return "".join(str(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
+def _describe(source: str) -> str:
+    """A few words a student can search for: what the cell defines, or its first line."""
+    names = defined_names(source)
+    if names:
+        return "defines " + ", ".join(f"`{n}`" for n in names[:3])
+    for line in source.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return f"starts `{line[:50]}{'...' if len(line) > 50 else ''}`"
+    return "empty"
+
+
+def _where(position: int | None, source: str) -> str:
+    if position is None:
+        return f"a cell you deleted ({_describe(source)})"
+    return f"cell {position} ({_describe(source)})"
+
+
+_NAME_ERROR = re.compile(r"NameError: name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+
+
+def _bound_names(source: str) -> set[str]:
+    """Names a cell binds at top level (def, class, assignment, import, for, with)."""
+    from autograder.notebook import to_plain_python
+
+    try:
+        tree = ast.parse(to_plain_python(source))
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    names.add(sub.id)
+    return names
+
+
+# ---------------------------------------------------------------- reading
+def _load(path: Path) -> tuple[Any, dict[str, Any]]:
+    """(Notebook, raw JSON): the grader's own reader first, so its refusals are the same."""
+    from autograder.notebook import read_notebook
+
+    notebook = read_notebook(path)  # UnusableInput: nbformat 3, not JSON, a script renamed .ipynb, ...
+    data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    return notebook, data
+
+
+def _stamp_of(data: dict[str, Any], name: str) -> dict[str, Any]:
+    stamp = (data.get("metadata") or {}).get(STAMP_KEY)
+    if not isinstance(stamp, dict) or not isinstance(stamp.get("cells"), list) or "assignment" not in stamp:
+        raise UnusableInput(
+            f"{name} does not say which assignment it is (its metadata has no '{STAMP_KEY}' section written by "
+            "the release). Validate the notebook you downloaded from the course release, with your work in it; "
+            "a notebook made by copying cells into a new file loses this information.")
+    if int(stamp.get("version", 0)) > STAMP_VERSION:
+        raise UnusableInput(f"{name} was released by a newer autograder than this one: upgrade it with the "
+                            "install command in the release's README.")
+    return stamp
+
+
+def _source_notebook(stamp: dict[str, Any], path: Path) -> Any:
+    """The grader's view of the source, rebuilt from the stamp (what plan_cells needs)."""
+    from autograder.notebook import Cell, Notebook
+
+    source = Notebook(path)
+    for entry in stamp["cells"]:
+        role = entry.get("role")
+        source.cells.append(Cell(
+            kind="code", source=str(entry.get("source", "")), grade_id=str(entry.get("grade_id", "")),
+            solution=role == "solution", grade=role == "test", locked=role in ("test", "instructor"),
+            tags=("skip-grading",) if entry.get("skip") else (),
+        ))
+    return source
+
+
+def _planned_positions(notebook: Any, source: Any) -> list[int | None]:
+    """The notebook position (1-based, over all cells) of each cell ``plan_cells`` runs,
+    None for an instructor cell it restores: the same choices, in the same order."""
+    from autograder.notebook import _insertion_point
+
+    originals = {c.grade_id: c for c in source.code_cells() if c.grade_id}
+    order = {gid: i for i, gid in enumerate(originals)}
+    planned: list[tuple[int | None, int | None]] = []
+    seen: set[str] = set()
+    for position, cell in enumerate(notebook.cells, start=1):
+        if cell.kind != "code":
+            continue
+        original = originals.get(cell.grade_id) if cell.grade_id else None
+        if original is not None:
+            seen.add(cell.grade_id)
+            if original.is_test or original.skipped:
+                continue
+            if original.is_instructor:
+                planned.append((position, order[cell.grade_id]))
+                continue
+        if cell.source.strip():
+            planned.append((position, order.get(cell.grade_id)))
+    for gid, original in originals.items():
+        if gid in seen or not original.is_instructor or original.skipped:
+            continue
+        planned.insert(_insertion_point(planned, order[gid]), (None, order[gid]))  # type: ignore[arg-type]
+    return [p for p, _ in planned]
+
+
+# ---------------------------------------------------------------- the checks that need no running
+def _check_file(path: Path, data: dict[str, Any], stamp: dict[str, Any], report: Report) -> list[Path]:
+    """File name, size and support files; returns the support files to copy into the sandbox."""
+    expected = str(stamp.get("notebook") or f"{stamp['assignment']}.ipynb")
+    if path.name != expected:
+        report.findings.append(Finding(
+            "file-name", path.name,
+            f"the release calls this notebook `{expected}`. Rename it to `{expected}` before you upload it "
+            "(Gradescope grades a single notebook whatever its name, but with several it must guess).", 0))
+    size = path.stat().st_size
+    limit = int(stamp.get("max_upload_bytes") or UPLOAD_LIMIT_BYTES)
+    if size > limit:
+        sizes = []
+        for position, cell in enumerate(data.get("cells", []), start=1):
+            outputs = cell.get("outputs") if isinstance(cell, dict) else None
+            if outputs:
+                sizes.append((len(json.dumps(outputs)), position, _text(cell.get("source", ""))))
+        sizes.sort(reverse=True)
+        biggest = [f"cell {p} ({_describe(s)}): {n / 1e6:.1f} MB of output" for n, p, s in sizes[:3] if n > 100_000]
+        report.findings.append(Finding(
+            "too-large", path.name,
+            f"the file is {size / 1e6:.1f} MB; the most validate accepts is {limit / 1e6:.0f} MB "
+            "(Gradescope uploads and the grader's memory). "
+            + ("Its outputs are the bulk: " + "; ".join(biggest) + ". " if biggest else "")
+            + "Clear them (Edit > Clear Outputs of All Cells, or Kernel > Restart & Clear Output), save, "
+            "and validate again.", 0))
+    support: list[Path] = []
+    for name, digest in sorted((stamp.get("support_files") or {}).items()):
+        candidate = path.parent / name
+        if not candidate.is_file():
+            report.findings.append(Finding(
+                "support-file", name,
+                f"`{name}` is not beside your notebook. The grader provides the release's copy; put it back "
+                f"in {path.parent} (download it from the release again) so that validate can run the cells "
+                "that import it.", 0))
+            continue
+        support.append(candidate)
+        if hashlib.sha256(candidate.read_bytes()).hexdigest() != digest:
+            report.findings.append(Finding(
+                "support-file", name,
+                f"your `{name}` differs from the release's. The grader uses the release's copy, not yours, "
+                "so code that relies on your changes will fail there: download it again.", 0))
+    return support
+
+
+def _check_locked(notebook: Any, data: dict[str, Any], stamp: dict[str, Any], report: Report) -> None:
+    """Locked cells changed (nbgrader's checksum, else the released source) or deleted."""
+    released = {e["grade_id"]: e for e in stamp["cells"] if e.get("role") in ("test", "instructor")}
+    present: set[str] = set()
+    raw_cells = data.get("cells", [])
+    for position, cell in enumerate(notebook.cells, start=1):
+        entry = released.get(cell.grade_id) if cell.kind == "code" and cell.grade_id else None
+        if entry is None:
+            continue
+        present.add(cell.grade_id)
+        raw = raw_cells[position - 1]
+        meta = (raw.get("metadata") or {}).get("nbgrader") or {}
+        changed = cell.source.strip() != str(entry.get("source", "")).strip()
+        if meta.get("checksum") and not changed:
+            try:
+                changed = nbgrader_checksum(raw) != meta["checksum"]
+            except (KeyError, TypeError, ValueError):
+                changed = True
+        if not changed:
+            continue
+        where = f"cell {position} ({cell.grade_id})"
+        if entry["role"] == "test":
+            message = ("this locked test cell was changed. The autograder ignores your version (it runs its "
+                       "own tests), and validate ran the released one. Undo your edit, or copy the cell back "
+                       "from the release.")
+        else:
+            message = ("this locked instructor cell was changed. The autograder replaces it by the original, "
+                       "so code that relies on your edit will fail there (validate ran the original too). "
+                       "Undo your edit, or copy the cell back from the release.")
+        report.findings.append(Finding("locked-changed", where, message, position))
+    for entry in stamp["cells"]:
+        gid = entry["grade_id"]
+        if gid in present or entry.get("role") != "instructor" or entry.get("skip"):
+            continue
+        report.findings.append(Finding(
+            "locked-missing", f"instructor cell `{gid}`",
+            "this locked cell is missing from your notebook. The autograder puts the original back in its "
+            "place (validate did too); copy it back from the release so that your notebook runs the same way.",
+            _order_for_grade_id(notebook, stamp, gid)))
+
+
+def _order_for_grade_id(notebook: Any, stamp: dict[str, Any], grade_id: str) -> float:
+    """Where a missing cell would be: just after the cell that precedes it in the release."""
+    ids = [e["grade_id"] for e in stamp["cells"]]
+    positions = {c.grade_id: i for i, c in enumerate(notebook.cells, start=1) if c.grade_id}
+    if grade_id in positions:
+        return positions[grade_id]
+    before = [positions[g] for g in ids[:ids.index(grade_id)] if g in positions] if grade_id in ids else []
+    return (max(before) if before else 0) + 0.5
+
+
+# ---------------------------------------------------------------- running
+_PROBE = """(lambda g, names: {n: (lambda o: None if o is None else [type(o).__name__, [
+    [c.co_filename, c.co_firstlineno, "NotImplementedError" in c.co_names]
+    for c in ([o.__code__] if hasattr(o, "__code__") else
+              [f.__code__ for f in vars(o).values() if hasattr(f, "__code__")] if isinstance(o, type) else [])]])(
+    g.get(n)) for n in names})(globals(), %r)"""
+
+
+def _run(notebook: Any, stamp: dict[str, Any], support: list[Path], report: Report,
+         limits: Any | None) -> None:
+    from autograder.notebook import plan_cells, to_plain_python
+    from autograder.sandbox.process import Limits, SandboxUnavailable, detect_isolation
+
+    known = {f.name for f in fields(Limits)}
+    limits = limits or Limits(**{k: v for k, v in (stamp.get("limits") or {}).items() if k in known})
+    tests = [e for e in stamp["cells"] if e.get("role") == "test" and not e.get("skip")]
+    planned: dict[str, Any] = {}
+
+    def plan_everything() -> None:
+        """Choose the cells exactly as the grader does (and turn magics into Python, which
+        imports IPython): on a thread, while the student process starts."""
+        source = _source_notebook(stamp, notebook.path)
+        planned["plan"] = plan_cells(notebook, source)
+        planned["positions"] = _planned_positions(notebook, source)
+        planned["tests"] = [CellToRun(to_plain_python(str(e.get("source", ""))), f"visible test {e['grade_id']}")
+                            for e in tests]
+
+    import logging  # noqa: F401 - imported here, not mid-fork on the thread (its at-fork lock handlers)
+
+    planner = threading.Thread(target=plan_everything, daemon=True)
+    planner.start()
+    isolation = detect_isolation()
+    report.isolation = f"{isolation.level} ({isolation.description})"
+    session = _TimedSession([], limits, isolation=isolation, support_files=tuple(support))
+
+    def cells() -> list[CellToRun]:
+        planner.join()
+        if "tests" not in planned:  # the planner failed: plan here, so that its error is raised here
+            plan_everything()
+        return planned["plan"].cells + planned["tests"]
+
+    try:
+        try:
+            session.start_with(cells)
+        except SandboxUnavailable as exc:
+            report.unusable = f"validate could not start a process to run your notebook in: {exc}"
+            return
+        plan, positions = planned["plan"], planned["positions"]
+        if len(positions) != len(plan.cells):  # plan_cells changed its choices: keep going, place by order
+            positions = [None] * len(plan.cells)
+        cell_reports = session.cell_reports[:len(plan.cells)]
+        test_reports = session.cell_reports[len(plan.cells):]
+        label_position: dict[str, int | None] = {}
+        order_of: list[float] = []
+        last = 0.0
+        for index, cell in enumerate(plan.cells):
+            position = positions[index]
+            last = float(position) if position is not None else last + 0.01
+            order_of.append(last)
+            label_position[cell.label] = position
+        _report_cells(notebook, plan, positions, order_of, cell_reports, session, limits, report)
+        probe = _probe(session, stamp)
+        _report_functions(notebook, stamp, probe, label_position, cell_reports, positions, report)
+        _report_visible(notebook, stamp, tests, test_reports, report)
+    finally:
+        session.close()
+
+
+class _TimedSession(StudentSession):
+    """The grader's StudentSession, also timing each cell (for the slow-cell warning)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.durations: dict[int, float] = {}
+
+    def start_with(self, cells: Any) -> None:
+        """``start()``, but the process is spawned before ``cells()`` gives the cells to run
+        (they are planned meanwhile)."""
+        self._spawn()
+        self.cells = cells()
+        for index, cell in enumerate(self.cells):
+            self.cell_reports.append(self._run_cell(index, cell, report=True))
+
+    def _run_cell(self, index: int, cell: CellToRun, *, report: bool) -> Any:
+        started = time.monotonic()
+        result = super()._run_cell(index, cell, report=report)
+        if report:
+            self.durations[index] = time.monotonic() - started
+        return result
+
+
+def _report_cells(notebook: Any, plan: Any, positions: list[int | None], order_of: list[float],
+                  cell_reports: list[Any], session: Any, limits: Any, report: Report) -> None:
+    later_bindings: list[tuple[int, set[str]]] = []
+    skipped_bindings: list[tuple[int, set[str]]] = []
+    skip_ids = set()
+    for position, cell in enumerate(notebook.cells, start=1):
+        if cell.kind != "code":
+            continue
+        if "skip-grading" in cell.tags:
+            skip_ids.add(position)
+            skipped_bindings.append((position, _bound_names(cell.source)))
+        else:
+            later_bindings.append((position, _bound_names(cell.source)))
+    for index, cell_report in enumerate(cell_reports):
+        position = positions[index]
+        cell = notebook.cells[position - 1] if position else None
+        where = _where(position, cell.source if cell else plan.cells[index].source)
+        duration = session.durations.get(index, 0.0)
+        if cell_report.status == "ok":
+            if duration > SLOW_CELL_FRACTION * limits.cell_timeout_s:
+                report.findings.append(Finding(
+                    "slow", where,
+                    f"took {duration:.1f} s here; the autograder stops a cell after {limits.cell_timeout_s:g} s "
+                    "and its machine may be slower than yours. Make it faster (vectorize) if you can.",
+                    order_of[index], problem=False))
+            continue
+        message = cell_report.message
+        kind = "timeout" if cell_report.status == "timeout" else "raises"
+        if kind == "timeout":
+            message = (f"still running after {limits.cell_timeout_s:g} s, the autograder's limit for one cell, "
+                       "so it was stopped (an endless loop, or code much slower than a vectorized solution?). "
+                       "Later cells ran without it.")
+        else:
+            hint = _name_error_hint(message, position, later_bindings, skipped_bindings)
+            message = message + ("\n" + hint if hint else "")
+        report.findings.append(Finding(kind, where, message, order_of[index]))
+
+
+def _name_error_hint(message: str, position: int | None, later: list[tuple[int, set[str]]],
+                     skipped: list[tuple[int, set[str]]]) -> str:
+    match = _NAME_ERROR.search(message)
+    if not match or position is None:
+        return ""
+    name = match.group(1)
+    after = [p for p, names in later if p > position and name in names]
+    if after:
+        return (f"`{name}` is defined only later, in cell {after[0]}. It worked in Jupyter because you ran that "
+                f"cell first; the autograder runs cells top to bottom. Move cell {after[0]} above cell {position} "
+                "(then Kernel > Restart & Run All to check).")
+    in_skipped = [p for p, names in skipped if name in names]
+    if in_skipped:
+        return (f"`{name}` is defined only in cell {in_skipped[0]}, which the autograder skips (tagged "
+                "skip-grading: plots, training, data loading). Define what your code needs in your own cells.")
+    return ""
+
+
+def _probe(session: Any, stamp: dict[str, Any]) -> dict[str, Any]:
+    names = sorted({n for e in stamp["cells"] if e.get("role") == "solution" for n in e.get("defines", [])})
+    if not names:
+        return {}
+    try:
+        value = session.define(_PROBE % (names,))
+    except StudentError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _report_functions(notebook: Any, stamp: dict[str, Any], probe: dict[str, Any],
+                      label_position: dict[str, int | None], cell_reports: list[Any],
+                      positions: list[int | None], report: Report) -> None:
+    by_grade_id = {c.grade_id: (i, c) for i, c in enumerate(notebook.cells, start=1) if c.grade_id}
+    failed_positions = {positions[i] for i, r in enumerate(cell_reports) if r.status != "ok"}
+    for entry in stamp["cells"]:
+        if entry.get("role") != "solution":
+            continue
+        position, cell = by_grade_id.get(entry["grade_id"], (None, None))
+        for name in entry.get("defines", []):
+            info = probe.get(name, None) if probe else None
+            if not probe:
+                continue
+            if info is None:
+                where = _where(position, cell.source) if cell else f"the `{entry['grade_id']}` cell"
+                if cell is None:
+                    message = (f"`{name}` is not defined: its solution cell (`{entry['grade_id']}`) is missing. "
+                               "The autograder looks functions up by name; put the cell back from the release.")
+                elif position in failed_positions:
+                    message = (f"`{name}` is not defined because its cell raised an error (above). Fix that "
+                               "error first.")
+                else:
+                    others = [n for n in defined_names(cell.source) if n not in entry.get("defines", [])]
+                    message = (f"`{name}` is not defined: the autograder calls it by this exact name"
+                               + (f"; did you rename it to `{others[0]}`? Rename it back." if others else
+                                  ". Define it in this cell with its original name and parameters."))
+                order = position if position else _order_for_grade_id(notebook, stamp, entry["grade_id"])
+                report.findings.append(Finding("missing-function", where, message, order, subject=name))
+                continue
+            codes = info[1] if isinstance(info, list) and len(info) > 1 and isinstance(info[1], list) else []
+            stubs = [c for c in codes if isinstance(c, list) and len(c) == 3 and c[2]]
+            if not stubs:
+                continue
+            filename, line = str(stubs[0][0]), stubs[0][1]
+            label = filename[1:-1] if filename.startswith("<") and filename.endswith(">") else filename
+            where_position = label_position.get(label, position)
+            where_cell = notebook.cells[where_position - 1] if where_position else cell
+            where = _where(where_position, where_cell.source if where_cell else "")
+            report.findings.append(Finding(
+                "not-implemented", where,
+                f"`{name}` is not implemented yet: it still raises NotImplementedError (the function starts at "
+                f"line {line} of that cell). Replace `raise NotImplementedError()` with your code.",
+                float(where_position) if where_position else float(position or 0), subject=name))
+
+
+def _report_visible(notebook: Any, stamp: dict[str, Any], tests: list[dict[str, Any]], test_reports: list[Any],
+                    report: Report) -> None:
+    stubbed = {f.subject for f in report.findings if f.kind in ("not-implemented", "missing-function")}
+    positions = {c.grade_id: i for i, c in enumerate(notebook.cells, start=1) if c.grade_id}
+    for entry, cell_report in zip(tests, test_reports):
+        gid = entry["grade_id"]
+        passed = cell_report.status == "ok"
+        report.visible.append(VisibleTest(gid, passed, "" if passed else cell_report.message))
+        if passed:
+            continue
+        message = cell_report.message
+        function = gid.removeprefix("test_")
+        if function in stubbed and ("NotImplementedError" in message or "NameError" in message):
+            continue  # already reported at the function itself
+        if cell_report.status == "timeout":
+            message = f"the visible test did not finish: {message}"
+        else:
+            message = "the visible test failed:\n" + message.split("\n", 1)[-1]
+        position = positions.get(gid)
+        where = f"cell {position} ({gid})" if position else f"visible test `{gid}` (deleted from your notebook)"
+        report.findings.append(Finding("visible-test", where, message,
+                                       float(position) if position else _order_for_grade_id(notebook, stamp, gid), subject=gid))
+
+
+# ---------------------------------------------------------------- entry points
+def validate(path: Path, *, limits: Any | None = None) -> Report:
+    """Check one notebook as the grader would see it. Never raises for a bad notebook:
+    ``report.unusable`` says why it cannot be used (exit code 2)."""
+    started = time.monotonic()
+    path = Path(path)
+    report = Report(path)
+    try:
+        notebook, data = _load(path)
+        stamp = _stamp_of(data, path.name)
+    except UnusableInput as exc:
+        report.unusable = _unusable_message(path, str(exc))
+        return report
+    report.assignment = str(stamp["assignment"])
+    report.title = str(stamp.get("title", ""))
+    support = _check_file(path, data, stamp, report)
+    _check_locked(notebook, data, stamp, report)
+    _run(notebook, stamp, support, report, limits)
+    report.elapsed_s = time.monotonic() - started
+    return report
+
+
+def _unusable_message(path: Path, message: str) -> str:
+    if path.suffix.lower() == ".ipynb" and "Python script" in message:
+        message += (f" A .py file renamed to .ipynb is still a script: open {path.name}'s original notebook "
+                    "in Jupyter and save it, or download the notebook again from the release.")
+    return message
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebook", type=Path, help="your notebook, e.g. hw1.ipynb (the released file, with your work)")
+
+
+def run(args: argparse.Namespace) -> int:
+    report = validate(args.notebook)
+    print(report.render())
+    return report.exit_code
+
+
+# ---------------------------------------------------------------- what the release gives students
+README_NAME = "README.md"
+
+
+def wheel_name() -> str:
+    """The file name of this package's wheel (what the student README tells students to install)."""
+    try:
+        from importlib.metadata import version
+
+        number = version("autograder")
+    except Exception:  # not installed (a source checkout): the project's version
+        number = "0.1.0"
+    return f"autograder-{number}-py3-none-any.whl"
+
+
+def late_rules(course: Any, assignment: str) -> str:
+    """The late-day rules of ``course.yaml`` for one assignment, in words for students."""
+    if course is None:
+        return "See the course syllabus."
+    policy = course.assignment(assignment)
+    rules = course.late_days
+    grace = (f" Up to {rules.grace_minutes} minutes late counts as on time." if rules.grace_minutes else "")
+    if policy.late == "firm":
+        return f"This deadline is firm: no late days, and a late submission earns 0.{grace}"
+    if policy.late == "ignore":
+        return "Late days do not apply to this assignment."
+    return (f"Every student has {rules.per_student} late days for the whole quarter. Each started day (24 hours) "
+            f"after the deadline uses one; at most {rules.max_per_assignment} may go to one assignment, so a "
+            f"submission more than {rules.max_per_assignment} days late earns 0, as does one made after your late "
+            f"days have run out.{grace} Gradescope's submission time is the one that counts.")
+
+
+def student_readme(assignment: Any, course: Any | None = None) -> str:
+    """The README of a release folder: how to work, validate, submit, and what late days cost."""
+    from string import Template
+
+    template = Template((Path(__file__).with_name("templates") / "README_students.md").read_text())
+    notebook = Path(assignment.source_notebook).name
+    limits = assignment.limits
+    support = [Path(p).name for p in assignment.support_files]
+    due = "see Gradescope"
+    course_name, term = "", ""
+    if course is not None:
+        course_name, term = course.name, course.term
+        try:
+            when = course.assignment(assignment.name).due
+            due = when.strftime("%A %d %B %Y, %H:%M ") + f"({when.tzname() or course.timezone})"
+        except Exception:  # an assignment course.yaml does not list: no date to give
+            pass
+    return template.safe_substitute(
+        title=getattr(assignment, "title", "") or assignment.name, notebook=notebook,
+        course_name=course_name or "Course", term=term or "this term", due=due,
+        support_sentence=(", the files it imports (" + ", ".join(f"`{s}`" for s in support) + ")") if support else "",
+        wheel=wheel_name(), cell_limit=f"{limits.cell_timeout_s:g}", late_rules=late_rules(course, assignment.name),
+    )
+
+
+def write_student_readme(folder: Path, assignment: Any) -> Path:
+    """Write ``folder/README.md`` for students, reading course.yaml from the assignment's course root."""
+    course = None
+    course_file = Path(assignment.course_root) / "course.yaml"
+    if course_file.is_file():
+        from autograder.course import load_course
+
+        course = load_course(course_file)
+    path = Path(folder) / README_NAME
+    path.write_text(student_readme(assignment, course))
+    return path
+
+
+def build_student_wheel(folder: Path) -> Path | None:
+    """Build this package's wheel into ``folder`` (what ``pip install`` in the README installs);
+    None when the package is not a source checkout or pip cannot build it here."""
+    import subprocess
+
+    project = Path(__file__).resolve().parent.parent
+    if not (project / "pyproject.toml").is_file():
+        return None
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", str(project), "--no-deps", "-q", "-w", str(folder)],
+                          capture_output=True, text=True)
+    wheels = sorted(Path(folder).glob("autograder-*.whl"))
+    return wheels[-1] if proc.returncode == 0 and wheels else None
