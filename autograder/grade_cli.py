@@ -16,6 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, metavar="PATH", help="write Gradescope-style results.json here")
     parser.add_argument("--course", type=Path, default=None, help="course.yaml (default: found from the current folder)")
     parser.add_argument("--quiet", action="store_true", help="print only the total")
+    parser.add_argument("--isolation", choices=("namespaces", "unprivileged-user", "user-namespaces", "none"),
+                        default=None, help="force this sandbox isolation level (default: the strongest this "
+                        "machine allows; same as AUTOGRADER_ISOLATION), e.g. 'unprivileged-user' as root to see "
+                        "what a container that refuses namespaces gives; a level this machine cannot give is "
+                        "refused, never replaced. See docs/security.md")
 
 
 def format_table(result: GradingResult) -> str:
@@ -47,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     except UnusableInput as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if getattr(args, "isolation", None):
+        import os
+
+        os.environ["AUTOGRADER_ISOLATION"] = args.isolation  # read by the sandbox's detect_isolation()
     try:
         result = grade_submission(assignment, args.submission)
     except Exception as exc:  # the grader's own fault: still write a results file that says so

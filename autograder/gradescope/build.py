@@ -150,9 +150,13 @@ def trial_metadata(assignment_title: str, due: dt.datetime, created_at: dt.datet
     }
 
 
-def run_in_root(root: Path, *, setup: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """Run ``setup.sh`` (if asked) then ``run_autograder`` with ``AUTOGRADER_ROOT=root``."""
+def run_in_root(root: Path, *, setup: bool = True, timeout: float = 900,
+                isolation: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``setup.sh`` (if asked) then ``run_autograder`` with ``AUTOGRADER_ROOT=root``
+    (and ``AUTOGRADER_ISOLATION=isolation`` if given)."""
     env = dict(os.environ, AUTOGRADER_ROOT=str(root))
+    if isolation:
+        env["AUTOGRADER_ISOLATION"] = isolation
     if setup:
         done = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=env,
                               capture_output=True, text=True, timeout=timeout)
@@ -182,8 +186,16 @@ def student_view(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def isolation_note(results: dict[str, Any]) -> str:
+    """The staff-only "Grading environment" test's text: which isolation was in force."""
+    for test in results.get("tests", []):
+        if "environment" in (test.get("tags") or []):
+            return (test.get("output") or "").strip()
+    return "Isolation in force: unknown (no grading-environment entry in results.json)"
+
+
 def try_zip(zip_path: Path, assignment: Any, course: Any, submission: Path, *, root: Path | None,
-            late_hours: float | None, keep: bool) -> int:
+            late_hours: float | None, keep: bool, isolation: str | None = None) -> int:
     policy = course.assignment(assignment.name)
     created = policy.due - dt.timedelta(minutes=1) if late_hours is None else policy.due + dt.timedelta(hours=late_hours)
     scratch = root is None
@@ -203,7 +215,7 @@ def try_zip(zip_path: Path, assignment: Any, course: Any, submission: Path, *, r
         print(f"trying {zip_path.name} under {root} (submitted at {created.isoformat()}); "
               "setup.sh takes about 30 s the first time ...", flush=True)
         started = time.monotonic()
-        done = run_in_root(root)
+        done = run_in_root(root, isolation=isolation)
         elapsed = time.monotonic() - started
         results_file = root / "results" / "results.json"
         if not results_file.is_file():
@@ -211,6 +223,8 @@ def try_zip(zip_path: Path, assignment: Any, course: Any, submission: Path, *, r
             return 1
         results = json.loads(results_file.read_text())
         print(student_view(results))
+        print(f"\n--- sandbox (staff only; Gradescope's own containers usually refuse namespaces: compare with "
+              f"--isolation unprivileged-user) ---\n{isolation_note(results)}")
         print(f"\n--- autograder stdout (Gradescope shows it to: {results.get('stdout_visibility')}) ---")
         print((done.stdout + done.stderr).strip())
         print(f"\nresults.json: {results_file if (keep or not scratch) else '(removed with the scratch root)'}; "
@@ -238,6 +252,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --try: lay the zip out under DIR and keep it; a later --try with the same "
                              "DIR reuses its virtual environment (default: a temporary folder, removed)")
     parser.add_argument("--keep", action="store_true", help="with --try: keep the temporary root")
+    parser.add_argument("--isolation", choices=("namespaces", "unprivileged-user", "user-namespaces", "none"),
+                        default=None, help="with --try: force this sandbox isolation level (AUTOGRADER_ISOLATION), "
+                        "e.g. 'unprivileged-user' to see what Gradescope's containers, which usually refuse "
+                        "namespaces, will give (see docs/security.md)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -262,4 +280,4 @@ def run(args: argparse.Namespace) -> int:
     if args.try_submission is None:
         return 0
     return try_zip(zip_path, assignment, course, args.try_submission, root=args.root,
-                   late_hours=args.late, keep=args.keep)
+                   late_hours=args.late, keep=args.keep, isolation=args.isolation)

@@ -10,7 +10,7 @@ Levels, strongest first (``detect_isolation``):
   no capabilities and ``no_new_privs``.
 * ``unprivileged-user``: root without bubblewrap (e.g. a container that
   forbids namespaces). The student runs as an unprivileged per-slot uid; the
-  sandbox's own two files are staged in a root-owned directory and every
+  sandbox's own three files are staged in a root-owned directory and every
   other entry of the course folder is made root-only (``o-rwx``) before
   student code runs, so the uid cannot read hidden material there. If the
   Python interpreter itself is unreachable for that uid (a pyenv under
@@ -27,7 +27,18 @@ Levels, strongest first (``detect_isolation``):
 
 Every level applies rlimits (address space, CPU, processes, file size,
 open files) inside the student process before any student code runs, and
-a timeout ends in SIGKILL of everything the student started.
+a timeout ends in SIGKILL of everything the student started. At every level,
+where the kernel offers it, the student process also confines itself before
+any student code runs (``confine.py``): Landlock limits its file access to the
+system folders, the Python installation and its own working folder (and,
+by ABI, refuses TCP and signals to processes outside), and a seccomp filter
+refuses ptrace, mounting, namespaces, keyrings, bpf, perf and the like.
+
+``AUTOGRADER_ISOLATION=<level>`` (or ``--isolation`` on ``autograder grade``
+and ``autograder gradescope --try``) forces a level, e.g. to see what a
+container that refuses namespaces gives; ``AUTOGRADER_LANDLOCK=0`` turns
+Landlock off (to compare). A forced level this machine cannot give is
+reported as ``unavailable`` with the reason, never silently replaced.
 """
 
 from __future__ import annotations
@@ -46,6 +57,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from autograder.sandbox import confine as _confine
 from autograder.sandbox import protocol
 from autograder.sandbox.cgroups import TreeLimits, tree_limits
 
@@ -54,33 +66,18 @@ STUDENT_UID_BASE = 61000
 INSIDE_SANDBOX_DIR = "/opt/autograder-sandbox"
 INSIDE_HOME = "/home/student"
 TREE_EXTRA_PIDS = 8  # bubblewrap, its init, setpriv: processes of ours in the student's group
+READY_TIMEOUT_S = 30.0  # a student process's start-up, before any student code, on a loaded machine
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Per-submission resource limits for the student process."""
+from autograder.sandbox.limits import Limits  # noqa: E402  the one declaration, also course.yaml's grading:
 
-    cell_timeout_s: float = 30.0
-    """Wall time for one notebook cell."""
-    call_timeout_s: float = 10.0
-    """Wall time for one call from a test into the student's code."""
-    submission_timeout_s: float = 300.0
-    """Wall time (and CPU time) for the whole submission."""
-    function_budget_s: float = 20.0
-    """Wall time all the tests of one graded function (one ``task``) may spend in student code;
-    once spent, that function's remaining tests fail at once and every other function is still graded."""
-    memory_mb: int = 768
-    """Address-space cap (Gradescope's default container has 768 MB)."""
-    max_processes: int = 64
-    """Processes the student's uid may have at once (dedicated uid only)."""
-    max_output_bytes: int = 65536
-    """Captured stdout/stderr kept; the rest is counted and dropped."""
-    max_file_mb: int = 16
-    """Largest file the student process may write."""
-    max_open_files: int = 256
-    """Open file descriptors."""
 
-    GRACE_S = 1.0  # after a soft SIGALRM deadline, before SIGKILL
+ISOLATION_ENV = "AUTOGRADER_ISOLATION"
+"""Environment variable that forces an isolation level (``--isolation`` sets it)."""
+LANDLOCK_ENV = "AUTOGRADER_LANDLOCK"
+"""``AUTOGRADER_LANDLOCK=0`` turns Landlock off (to compare; never for real grading)."""
+LEVELS = ("namespaces", "unprivileged-user", "user-namespaces", "none")
+"""The levels, strongest first, that ``AUTOGRADER_ISOLATION`` may ask for."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +86,10 @@ class Isolation:
 
     level: str
     description: str
+    landlock: int = 0
+    """Landlock ABI the student process confines itself with (0: no Landlock)."""
+    seccomp: bool = False
+    """Whether the student process installs the seccomp filter (``confine.DENIED``)."""
 
     @property
     def partial(self) -> bool:
@@ -99,6 +100,10 @@ class Isolation:
         """Student code runs as the per-slot uid (so RLIMIT_NPROC and kill-by-uid apply)."""
         return self.level in ("namespaces", "unprivileged-user")
 
+    @property
+    def namespaced(self) -> bool:
+        """Student code runs in bubblewrap's own file system and PID namespace."""
+        return self.level in ("namespaces", "user-namespaces")
 
 class SandboxUnavailable(RuntimeError):
     """The sandbox cannot start safely here; the message says what to do.
@@ -160,38 +165,95 @@ def unreachable_for_others(paths: list[Path]) -> Path | None:
     return None
 
 
-@functools.lru_cache(maxsize=1)
 def detect_isolation() -> Isolation:
-    """Probe once per grader process which isolation this machine allows."""
+    """The isolation this grader gives student code: the strongest level the
+    machine allows, or the one ``AUTOGRADER_ISOLATION`` asks for (then
+    ``unavailable``, with the reason, if this machine cannot give it). Probed
+    once per grader process and setting."""
+    forced = os.environ.get(ISOLATION_ENV, "").strip() or None
+    return _detect(forced, os.environ.get(LANDLOCK_ENV, "").strip() != "0")
+
+
+def _unavailable(why: str) -> Isolation:
+    return Isolation("unavailable", f"refused: {why}. Student code was not run.")
+
+
+@functools.lru_cache(maxsize=None)
+def _detect(forced: str | None, landlock_wanted: bool) -> Isolation:
+    level = _detect_level(forced)
+    if level.level == "unavailable":
+        return level
+    abi = _confine.landlock_abi() if landlock_wanted else 0
+    seccomp = _confine.seccomp_available()
+    if abi:
+        extra = (f"; Landlock (ABI {abi}) in force: student code may read only the system folders and the "
+                 f"Python installation and write only its own working folder"
+                 + (", no TCP" if abi >= 4 else "") + (", no signals to other processes" if abi >= 6 else ""))
+    elif not landlock_wanted:
+        extra = f"; Landlock turned off ({LANDLOCK_ENV}=0)"
+    else:
+        extra = ("; Landlock NOT in force (the kernel lacks it or a container's seccomp profile refuses it: "
+                 "needs Linux >= 5.13 with Landlock enabled)")
+        if level.level == "unprivileged-user":
+            extra += ", so student code can read every world-readable file outside the course folder"
+        elif level.level == "none":
+            extra += ", so student code can read every file you can read"
+    extra += ("; seccomp filter in force (ptrace, mount, namespaces, keyrings, bpf, perf_event_open refused)"
+              if seccomp else "; no seccomp filter (not available here)")
+    return Isolation(level.level, level.description + extra, landlock=abi, seccomp=seccomp)
+
+
+def _detect_level(forced: str | None) -> Isolation:
+    """The level without Landlock/seccomp: probed, or ``forced`` if this machine can give it."""
     is_root = os.geteuid() == 0
     has_setpriv = shutil.which("setpriv") is not None
-    if is_root and has_setpriv and _bwrap_works():
+    if forced is not None and forced not in LEVELS:
+        return _unavailable(f"{ISOLATION_ENV}={forced!r} is not an isolation level; use one of {', '.join(LEVELS)}")
+    want = (lambda name: forced == name) if forced else (lambda name: True)
+    asked = f" ({ISOLATION_ENV}={forced})" if forced else ""
+    if is_root and forced in ("user-namespaces", "none"):
+        return _unavailable(f"the '{forced}' level{asked} would run student code as root; as root use "
+                            f"'namespaces' or 'unprivileged-user'")
+    if not is_root and forced in ("namespaces", "unprivileged-user"):
+        return _unavailable(f"the '{forced}' level{asked} needs a grader running as root (it gives student code "
+                            f"an unprivileged uid of its own); run as root, or use 'user-namespaces' or 'none'")
+    if want("namespaces") and is_root and has_setpriv and _bwrap_works():
         return Isolation("namespaces", "full: separate PID/network/mount namespaces (bubblewrap), "
                          "a file system without course files, an unprivileged uid, OS limits")
-    if is_root and has_setpriv:
+    if forced == "namespaces":
+        return _unavailable(f"the 'namespaces' level{asked} needs bubblewrap (bwrap) and setpriv that work here "
+                            f"(apt-get install bubblewrap util-linux; a container must allow namespaces)")
+    if want("unprivileged-user") and is_root:
+        if not has_setpriv:
+            return _unavailable(f"bubblewrap namespaces are unavailable and setpriv (util-linux) is missing{asked}; "
+                                f"apt-get install util-linux bubblewrap")
         blocked = unreachable_for_others(_needed_paths())
         if blocked is not None:
-            return Isolation("unavailable", (
-                f"refused: bubblewrap namespaces are unavailable and the fallback (an unprivileged uid) cannot "
+            return _unavailable(
+                f"bubblewrap namespaces are unavailable{asked} and the fallback (an unprivileged uid) cannot "
                 f"run this Python interpreter because {blocked} is not traversable by other users. Install "
                 f"bubblewrap (apt-get install bubblewrap) or grade with a Python that every user can run "
-                f"(e.g. a virtual environment made from /usr/bin/python3, or `chmod o+x {blocked}`). "
-                f"Student code was not run as root."))
+                f"(e.g. a virtual environment made from /usr/bin/python3, or `chmod o+x {blocked}`)")
         return Isolation("unprivileged-user", "partial: unprivileged uid and OS limits, no namespaces "
-                         "(bubblewrap unavailable); the course folder was made root-only before student code ran")
-    if not is_root and _bwrap_works("--unshare-user"):
+                         "(bubblewrap unavailable"
+                         + (f", {ISOLATION_ENV}=unprivileged-user" if forced else "")
+                         + "); the course folder was made root-only before student code ran")
+    if want("user-namespaces") and not is_root and _bwrap_works("--unshare-user"):
         return Isolation("user-namespaces", "partial: grader is not root; separate PID/network/mount namespaces "
                          "(no course files visible, your processes cannot be signalled) and OS limits, but student "
                          "code runs as your own uid with no per-user process cap; grade as root (or on Gradescope) "
                          "for full isolation")
+    if forced == "user-namespaces":
+        return _unavailable(f"the 'user-namespaces' level{asked} needs bubblewrap and unprivileged user namespaces "
+                            f"(sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces > 0)")
     return Isolation("none", "partial: grader is not root and namespaces are unavailable, so student code runs "
-                     "as your user with OS limits only and could read files you can read and signal your "
-                     "processes; grade as root (or on Gradescope) for full isolation")
+                     "as your user with OS limits only and could signal your processes (unless Landlock scopes "
+                     "signals); grade as root (or on Gradescope) for full isolation")
 
 
 def _system_binds() -> list[str]:
     args: list[str] = []
-    for path in ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/etc"):
+    for path in SYSTEM_DIRS:
         p = Path(path)
         if p.is_symlink():
             args += ["--symlink", os.readlink(p), path]
@@ -219,19 +281,51 @@ def _with_parents(binds: list[tuple[str, str, str]]) -> list[str]:
     return args
 
 
+@functools.lru_cache(maxsize=1)
+def python_dirs() -> tuple[str, ...]:
+    """The folders this interpreter and its packages live in (outermost only):
+    the prefixes, the standard library and every site-packages folder on
+    ``sys.path``. The student process may read them (bound read-only inside
+    bubblewrap; Landlock's read rules elsewhere). Nothing else of ``sys.path``
+    (a checkout, the current folder) is included."""
+    import sysconfig
+
+    found = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent.parent}
+    found |= {Path(value) for key, value in sysconfig.get_paths().items()
+              if key in ("stdlib", "platstdlib", "purelib", "platlib") and value}
+    found |= {Path(entry) for entry in sys.path if Path(entry or ".").name in ("site-packages", "dist-packages")}
+    resolved = sorted({q for p in found if p.is_dir() for q in (p.absolute(), p.resolve())}, key=lambda q: len(q.parts))
+    outermost: list[Path] = []
+    for path in resolved:
+        if not any(path == kept or kept in path.parents for kept in outermost):
+            outermost.append(path)
+    return tuple(str(p) for p in outermost)
+
+
 def _python_binds() -> list[str]:
     """Read-only binds that make this interpreter and its packages work inside."""
-    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.prefix)}
-    exe = Path(sys.executable)
-    paths.add(exe.resolve().parent.parent)
     binds = []
-    for p in sorted(paths, key=lambda q: len(str(q))):
-        if any(str(p).startswith(prefix) for prefix in ("/usr/", "/bin/", "/lib/")):
+    for p in python_dirs():
+        if any(p.startswith(prefix) for prefix in ("/usr/", "/bin/", "/lib/")):
             continue
-        if p.exists():
-            binds.append(("--ro-bind", str(p), str(p)))
+        binds.append(("--ro-bind", p, p))
     binds.append(("--ro-bind", str(SANDBOX_DIR), INSIDE_SANDBOX_DIR))
     return _with_parents(binds)
+
+
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/etc")
+
+
+def confinement(isolation: Isolation, workdir: str) -> dict:
+    """What the student process confines itself with (``confine.confine``): read
+    and execute the system folders and the Python installation; read and write
+    ``workdir`` (as seen by the student process), plus its private /tmp where
+    it has one."""
+    if not isolation.landlock and not isolation.seccomp:
+        return {}
+    write = [workdir, "/tmp"] if isolation.namespaced else [workdir]
+    return {"landlock": isolation.landlock, "seccomp": isolation.seccomp,
+            "read": [*SYSTEM_DIRS, *python_dirs()], "write": write}
 
 
 def student_environment(home: str) -> dict[str, str]:
@@ -274,14 +368,19 @@ class StudentProcess:
         self._output_dropped = 0
         self._drain: threading.Thread | None = None
         self._lock_fd: int | None = None
+        self.confined: dict = {}
+        """What the student process reported in force: Landlock ABI, TCP, signals, seccomp."""
 
     # ------------------------------------------------------------ launching
     def _command(self) -> tuple[list[str], str, dict[str, str]]:
+        inside = INSIDE_HOME if self.isolation.namespaced else str(self.workdir)
         config = json.dumps({"limits": asdict(self.limits), "strip_paths": list(self.strip_paths),
                              "dedicated_uid": self.isolation.dedicated_uid,
-                             "kill_strays": self.isolation.level != "none"})
+                             # at 'none', kill(-1) is safe only once Landlock scopes signals to the student's own
+                             "kill_strays": True if self.isolation.level != "none" else "if-signals-scoped",
+                             "confine": confinement(self.isolation, inside)})
         python = sys.executable
-        if self.isolation.level in ("namespaces", "user-namespaces"):
+        if self.isolation.namespaced:
             home = INSIDE_HOME
             env = student_environment(home)
             userns = ["--unshare-user"] if self.isolation.level == "user-namespaces" else []
@@ -302,6 +401,7 @@ class StudentProcess:
                     python, "-I", f"{INSIDE_SANDBOX_DIR}/student_main.py", config]
             return cmd, "/", {}
         env = student_environment(str(self.workdir))
+        env["TMPDIR"] = str(self.workdir)  # the shared /tmp is not the student's (Landlock refuses it)
         env["AUTOGRADER_SANDBOX_TOKEN"] = self.token
         if self.isolation.level == "unprivileged-user":
             staged = stage_sandbox_files()
@@ -337,6 +437,22 @@ class StudentProcess:
         self.reader = protocol.FrameReader(self.proc.stdout.fileno(), max_frame=protocol.MAX_REPLY_BYTES)
         self._drain = threading.Thread(target=self._drain_output, args=(self.proc.stderr,), daemon=True)
         self._drain.start()
+        self._await_ready()
+
+    def _await_ready(self) -> None:
+        """The student process's own word, sent after its limits and confinement
+        were in place and before any student code ran. Without it the sandbox is
+        the grader's problem (SandboxUnavailable), not a student crash."""
+        try:
+            header, _ = self.reader.read(time.monotonic() + READY_TIMEOUT_S)
+        except protocol.ProtocolError as exc:
+            self.kill()
+            detail = self.output()[-1500:].strip() or self.exit_description()
+            raise SandboxUnavailable(f"the student process did not start ({exc}): {detail}") from None
+        if header.get("op") != "ready":
+            self.kill()
+            raise SandboxUnavailable("the student process did not start: it did not confirm its set-up")
+        self.confined = header.get("confined") or {}
 
     def _drain_output(self, stream) -> None:  # type: ignore[no-untyped-def]
         cap = self.limits.max_output_bytes
@@ -545,12 +661,12 @@ def claim_uid(slot: int) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=1)
 def stage_sandbox_files() -> Path:
-    """A root-owned, world-readable copy of the two files the student process
+    """A root-owned, world-readable copy of the three files the student process
     runs (fallback level), so the course folder itself can be root-only."""
     import tempfile
 
     staged = Path(tempfile.mkdtemp(prefix="autograder-sandbox-code-"))
-    for name in ("student_main.py", "protocol.py"):
+    for name in ("student_main.py", "protocol.py", "confine.py"):
         shutil.copy(SANDBOX_DIR / name, staged / name)
         os.chmod(staged / name, 0o644)
     os.chmod(staged, 0o755)

@@ -18,11 +18,34 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _load_protocol():
-    spec = importlib.util.spec_from_file_location("_autograder_protocol", os.path.join(HERE, "protocol.py"))
+def _load_module(name, filename):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, filename))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _load_protocol():
+    return _load_module("_autograder_protocol", "protocol.py")
+
+
+def _load_confine():
+    return _load_module("_autograder_confine", "confine.py")
+
+
+SETUP_FAILED = 121  # exit status: the sandbox could not set up the student process (the grader's problem)
+
+
+def confine_self(config, confine=None):
+    """Landlock and seccomp as ``config["confine"]`` asks (see confine.py), then
+    decide whether kill(-1) after each cell is safe here. Returns what is in
+    force; raises confine.ConfinementError if something asked for failed."""
+    confine = confine or _load_confine()
+    applied = confine.confine(config.get("confine") or {})
+    if config.get("kill_strays") == "if-signals-scoped":
+        # as the grader's own user, kill(-1) reaches only the student's processes once Landlock scopes signals
+        config["kill_strays"] = bool(applied.get("signals"))
+    return applied
 
 
 class _Timeout(BaseException):
@@ -291,9 +314,19 @@ def main():
     import json
 
     config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    _apply_limits(config)
-    _strip_grader_paths(config)
-    serve_std_fds(config)
+    try:
+        _apply_limits(config)
+        _strip_grader_paths(config)
+        protocol = _load_protocol()
+        applied = confine_self(config)
+    except BaseException as exc:  # never run student code half set up
+        try:
+            os.write(2, f"[autograder] student process setup failed: {exc}\n".encode())
+        finally:
+            os._exit(SETUP_FAILED)
+    # set up and confined: say so before any student code can write on the channel
+    protocol.write_frame(1, protocol.pack({"op": "ready", "confined": applied}, []))
+    serve_std_fds(config, protocol)
 
 
 def serve_std_fds(config, protocol=None):

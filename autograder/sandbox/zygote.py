@@ -36,7 +36,7 @@ from autograder.sandbox import protocol
 from autograder.sandbox.cgroups import tree_limits
 from autograder.sandbox.process import (
     INSIDE_HOME, INSIDE_SANDBOX_DIR, STUDENT_UID_BASE, TREE_EXTRA_PIDS, Isolation, Limits, SandboxUnavailable, StudentProcess, _bwrap_path,
-    _kill_all_of_uid, _python_binds, _system_binds, claim_uid, detect_isolation, student_environment,
+    _kill_all_of_uid, _python_binds, _system_binds, claim_uid, confinement, detect_isolation, student_environment,
 )
 
 INSIDE_WORK_BASE = "/autograder-work"
@@ -337,7 +337,8 @@ class ZygoteProcess(StudentProcess):
         # this submission's limits for the uid's group, which the zygote and its child share
         tree_limits(self.uid, self.limits.memory_mb, self.limits.max_processes + TREE_EXTRA_PIDS)
         config = {"limits": asdict(self.limits), "strip_paths": list(self.strip_paths),
-                  "dedicated_uid": True, "kill_strays": True}
+                  "dedicated_uid": True, "kill_strays": True,
+                  "confine": confinement(self.isolation, INSIDE_HOME)}
         self.ident, self._chan_w, reply_r, out_r = launcher.spawn(self.workdir, config)
         self.generation = launcher.generation
         launcher.active = self
@@ -355,6 +356,7 @@ class ZygoteProcess(StudentProcess):
         if header.get("op") != "ready":
             self.kill()
             raise SandboxUnavailable("the zygote's student process did not start")
+        self.confined = header.get("confined") or {}
 
     @property
     def alive(self) -> bool:

@@ -4,10 +4,12 @@ Started by ``autograder.sandbox.zygote`` inside the same bubblewrap sandbox as
 a student process (new mount/PID/network/IPC/UTS namespaces, a root file
 system without course files, a cleared environment), but it stays root inside
 it so that each child can be given its own uid. It runs only this file,
-``student_main.py`` and ``protocol.py`` (read-only binds) and imports numpy
-once. It never runs student code itself: every child drops to the requested
-unprivileged uid (no capabilities, ``no_new_privs``, empty bounding set) in
-its own mount and IPC namespaces before the first student byte is read.
+``student_main.py``, ``protocol.py`` and ``confine.py`` (read-only binds) and
+imports numpy once. It never runs student code itself: every child drops to
+the requested unprivileged uid (no capabilities, ``no_new_privs``, empty
+bounding set) in its own mount and IPC namespaces, then confines itself
+(Landlock, seccomp) as a spawned student process does, before the first
+student byte is read.
 
 Control channel: a SOCK_SEQPACKET socket (its fd number is ``argv[1]``), one
 JSON message per packet.
@@ -144,7 +146,7 @@ def _drop_privileges(uid):
     _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
-def _child(request, fds, student_main, protocol):
+def _child(request, fds, student_main, protocol, confine):
     """In the forked child: never returns."""
     try:
         os.setsid()
@@ -167,6 +169,7 @@ def _child(request, fds, student_main, protocol):
         student_main._apply_limits(config)
         _drop_privileges(uid)
         student_main._strip_grader_paths(config)
+        applied = student_main.confine_self(config, confine)  # Landlock and seccomp, as a process's own
     except BaseException as exc:  # never run student code half set up
         try:
             os.write(2, f"[autograder] student process setup failed: {exc}\n".encode())
@@ -174,7 +177,7 @@ def _child(request, fds, student_main, protocol):
             os._exit(CHILD_SETUP_FAILED)
     try:
         # set up and unprivileged: say so before any student code can write on the channel
-        protocol.write_frame(1, protocol.pack({"op": "ready"}, []))
+        protocol.write_frame(1, protocol.pack({"op": "ready", "confined": applied}, []))
         student_main.serve_std_fds(config, protocol)
     finally:
         os._exit(0)
@@ -191,6 +194,7 @@ def main():
     protocol = _load("_autograder_protocol", "protocol.py")
     student_main = _load("student_main", "student_main.py")
     student_main._load_protocol = lambda: protocol
+    confine = _load("_autograder_confine", "confine.py")
     import numpy  # noqa: F401 - the reason this process exists
     import gc
 
@@ -248,7 +252,7 @@ def main():
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _child(request, fds, student_main, protocol)
+            _child(request, fds, student_main, protocol, confine)
         for fd in fds:
             os.close(fd)
         children[pid] = request.get("id")
