@@ -136,7 +136,7 @@ class SuiteRunner:
                 following = self.items[index + 1] if index + 1 < len(self.items) else None
                 runtestprotocol(item, nextitem=following, log=False)  # None: tears session fixtures down
         result = GradingPlugin(namespace, plugin.reference, hidden_visibility=plugin.hidden_visibility)
-        result.outcomes = plugin.outcomes
+        result.outcomes, result.instructor_notes = plugin.outcomes, plugin.instructor_notes
         plugin.reset(None)
         return result
 

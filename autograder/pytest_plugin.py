@@ -352,6 +352,8 @@ class GradingPlugin:
         self.outcomes: list[TestOutcome] = []
         self.collection_errors: list[str] = []
         self.grader_error = ""
+        self.instructor_notes: list[str] = []
+        """Faults of the suite itself found while running it (a test that checked nothing), for ``check``."""
         self.reset(namespace)
 
     def reset(self, namespace: Any) -> None:
@@ -359,6 +361,7 @@ class GradingPlugin:
         self.namespace = namespace
         self.outcomes = []
         self.grader_error = ""
+        self.instructor_notes = []
         self.clock = TaskClock(self.function_budget_s if self.function_budget_s is not None else float("inf"))
         self.not_implemented: set[str] = set()
 
@@ -409,6 +412,8 @@ class GradingPlugin:
             status, message = "failed", "This test was skipped."
         else:
             status, message = feedback_for(excinfo)
+            if isinstance(excinfo.value, UncheckedTest):
+                self.instructor_notes.append(str(excinfo.value))
             if isinstance(excinfo.value, StudentNotImplemented):
                 message = self._not_implemented_message(task, message)
         doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
