@@ -138,6 +138,8 @@ class Finding:
     """False for a warning that does not stop the notebook being ready."""
     subject: str = ""
     """The function or grade_id it is about, if any."""
+    headline: str = ""
+    """One line for the report's last line (default: the message's first line)."""
 
 
 @dataclass
@@ -181,11 +183,11 @@ class Report:
     def last_line(self) -> str:
         name = self.notebook.name
         if self.unusable:
-            return f"Not ready: {self.unusable.splitlines()[0]}"
+            return f"Not ready: {self.unusable.split('. ')[0].rstrip('.')}."
         if self.ready:
             return f"Ready to submit: upload {name} to Gradescope."
         first = self.problems[0]
-        return f"First thing to fix: {first.where}: {first.message.splitlines()[0]}"
+        return f"First thing to fix: {first.where}: {first.headline or first.message.splitlines()[0]}"
 
     def render(self) -> str:
         """The text a student reads in the terminal."""
@@ -354,10 +356,10 @@ def _check_file(path: Path, data: dict[str, Any], stamp: dict[str, Any], report:
             if outputs:
                 sizes.append((len(json.dumps(outputs)), position, _text(cell.get("source", ""))))
         sizes.sort(reverse=True)
-        biggest = [f"cell {p} ({_describe(s)}): {n / 1e6:.1f} MB of output" for n, p, s in sizes[:3] if n > 100_000]
+        biggest = [f"cell {p} ({_describe(s)}): {n / 2**20:.1f} MB of output" for n, p, s in sizes[:3] if n > 100_000]
         report.findings.append(Finding(
             "too-large", path.name,
-            f"the file is {size / 1e6:.1f} MB; the most validate accepts is {limit / 1e6:.0f} MB "
+            f"the file is {size / 2**20:.1f} MB; the most validate accepts is {limit / 2**20:.0f} MB "
             "(Gradescope uploads and the grader's memory). "
             + ("Its outputs are the bulk: " + "; ".join(biggest) + ". " if biggest else "")
             + "Clear them (Edit > Clear Outputs of All Cells, or Kernel > Restart & Clear Output), save, "
@@ -434,7 +436,7 @@ def _order_for_grade_id(notebook: Any, stamp: dict[str, Any], grade_id: str) -> 
 
 # ---------------------------------------------------------------- running
 _PROBE = """(lambda g, names: {n: (lambda o: None if o is None else [type(o).__name__, [
-    [c.co_filename, c.co_firstlineno, "NotImplementedError" in c.co_names]
+    [c.co_filename, c.co_firstlineno, "NotImplementedError" in c.co_names, c.co_name]
     for c in ([o.__code__] if hasattr(o, "__code__") else
               [f.__code__ for f in vars(o).values() if hasattr(f, "__code__")] if isinstance(o, type) else [])]])(
     g.get(n)) for n in names})(globals(), %r)"""
@@ -551,14 +553,23 @@ def _report_cells(notebook: Any, plan: Any, positions: list[int | None], order_o
             continue
         message = cell_report.message
         kind = "timeout" if cell_report.status == "timeout" else "raises"
+        headline = ""
         if kind == "timeout":
             message = (f"still running after {limits.cell_timeout_s:g} s, the autograder's limit for one cell, "
                        "so it was stopped (an endless loop, or code much slower than a vectorized solution?). "
                        "Later cells ran without it.")
-        else:
+        elif cell_report.status == "error":
+            traceback_text = message.split("\n", 1)[1] if "\n" in message else message
+            lines = [line for line in traceback_text.strip().splitlines() if line.strip()]
+            headline = "raises " + (lines[-1].strip() if lines else "an error")
             hint = _name_error_hint(message, position, later_bindings, skipped_bindings)
-            message = message + ("\n" + hint if hint else "")
-        report.findings.append(Finding(kind, where, message, order_of[index]))
+            message = ("raises an error (the autograder reports it too, then runs the next cell):\n"
+                       + traceback_text.rstrip() + ("\n" + hint if hint else ""))
+            if hint:
+                headline += " (" + hint.split(". ")[0] + ")"
+        else:  # exit, crashed: the session's own words say what happened
+            message = message.replace(plan.cells[index].label, "this cell", 1)
+        report.findings.append(Finding(kind, where, message, order_of[index], headline=headline))
 
 
 def _name_error_hint(message: str, position: int | None, later: list[tuple[int, set[str]]],
@@ -620,18 +631,21 @@ def _report_functions(notebook: Any, stamp: dict[str, Any], probe: dict[str, Any
                 report.findings.append(Finding("missing-function", where, message, order, subject=name))
                 continue
             codes = info[1] if isinstance(info, list) and len(info) > 1 and isinstance(info[1], list) else []
-            stubs = [c for c in codes if isinstance(c, list) and len(c) == 3 and c[2]]
+            stubs = [c for c in codes if isinstance(c, list) and len(c) == 4 and c[2]]
             if not stubs:
                 continue
-            filename, line = str(stubs[0][0]), stubs[0][1]
+            filename = str(stubs[0][0])
             label = filename[1:-1] if filename.startswith("<") and filename.endswith(">") else filename
             where_position = label_position.get(label, position)
             where_cell = notebook.cells[where_position - 1] if where_position else cell
             where = _where(where_position, where_cell.source if where_cell else "")
             report.findings.append(Finding(
                 "not-implemented", where,
-                f"`{name}` is not implemented yet: it still raises NotImplementedError (the function starts at "
-                f"line {line} of that cell). Replace `raise NotImplementedError()` with your code.",
+                (f"`{name}` is not implemented yet: it still raises NotImplementedError. " if info[0] != "type" else
+                 f"`{name}` is not implemented yet: its method{'s' if len(stubs) > 1 else ''} "
+                 + ", ".join(f"`{c[3]}`" for c in stubs) + " still raise" + ("" if len(stubs) > 1 else "s")
+                 + " NotImplementedError. ")
+                + "Replace `raise NotImplementedError()` with your code.",
                 float(where_position) if where_position else float(position or 0), subject=name))
 
 
@@ -683,8 +697,15 @@ def validate(path: Path, *, limits: Any | None = None) -> Report:
 
 def _unusable_message(path: Path, message: str) -> str:
     if path.suffix.lower() == ".ipynb" and "Python script" in message:
-        message += (f" A .py file renamed to .ipynb is still a script: open {path.name}'s original notebook "
-                    "in Jupyter and save it, or download the notebook again from the release.")
+        first = ""
+        try:
+            first = next((line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()), "")
+        except OSError:
+            pass
+        return (f"{path.name} is a Python script renamed to .ipynb, not a Jupyter notebook (it is not JSON"
+                + (f"; it starts `{first[:50]}`" if first else "") + "). Renaming does not convert it: in Jupyter, "
+                "open your notebook and use File > Download > Notebook (.ipynb), or start again from the "
+                "release's notebook.")
     return message
 
 
