@@ -194,7 +194,8 @@ def assert_same_labels(got: Any, expected: Any, *, call: str, what: str = "the p
             raise GradingFailure(f"{call}: {what} should be whole-number class labels.")
     wrong = int(np.count_nonzero(arr != expected_arr))
     if wrong:
-        raise GradingFailure(f"{call}: {wrong} of {arr.size} {what} are wrong.")
+        things = what.removeprefix("the ")
+        raise GradingFailure(f"{call}: {wrong} of the {arr.size} {things} are wrong.")
 
 
 def assert_true(condition: bool, message: str) -> None:
