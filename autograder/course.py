@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from autograder.sandbox.limits import Limits
+
 
 def _import_jsonschema():
     """Import jsonschema without its optional ``rfc3987_syntax`` IRI checker, which builds a
@@ -61,6 +63,234 @@ SCALE_LETTERS = LETTERS[1:]  # A+ is awarded by rank, not by cutoff
 
 class CourseConfigError(ValueError):
     """course.yaml is missing, unreadable or breaks a rule; the message says where and why."""
+
+
+# ------------------------------------------------------------------ the options, declared once
+#
+# Every key of course.yaml is declared here once: its JSON Schema, its default and its help.
+# The schema (``SCHEMA``), the dataclasses' defaults below (``default(key)``) and the table in
+# docs/course-yaml.md (``python -m autograder.course --docs``) are all made from this list.
+# ``<name>`` in a key stands for a name the course chooses (an assignment, a track, ...).
+
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|Z)?)?$"}
+_NAME = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_-]*$"}
+_HHMM = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}
+_CUTOFF = {"type": "number", "minimum": 0, "maximum": 100}
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Option:
+    """One key of course.yaml."""
+
+    key: str
+    """Dotted path; ``<name>`` stands for a name the course chooses (``assignments.<name>.due``)."""
+    help: str
+    """What it means, for the docs table."""
+    schema: dict[str, Any] = field(default_factory=dict)
+    """JSON Schema of its value (for a section: constraints added to the generated object schema)."""
+    default: Any = _NO_DEFAULT
+    """Its default when absent (none: required, or no default)."""
+    required: bool = False
+    """Must be present in its section."""
+    shown_default: str = ""
+    """The docs table's default column when the default is not a plain value (``release = due``)."""
+    documented: bool = True
+    """A row of its own in the docs table (False for e.g. each letter of ``letter_scale``)."""
+
+    def default_text(self) -> str:
+        """The docs table's default column."""
+        if self.shown_default:
+            return self.shown_default
+        if self.required:
+            return "required"
+        if self.default is _NO_DEFAULT:
+            return ""
+        value = self.default
+        if isinstance(value, str):
+            return f"`{value}`" if value else '`""`'
+        if isinstance(value, bool):
+            return f"`{str(value).lower()}`"
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return f"`{value}`"
+
+
+def _limits_options() -> list[Option]:
+    """``grading.*``: declared once, on the sandbox's ``Limits`` (its fields' metadata)."""
+    import dataclasses as _dc
+
+    return [Option(f"grading.{f.name}", f.metadata["help"], dict(f.metadata["schema"]), f.default)
+            for f in _dc.fields(Limits) if f.metadata.get("course_yaml")]
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("course", "who and when, for reports"),
+    Option("course.name", "course name, shown in reports", {"type": "string"}, ""),
+    Option("course.term", "term, shown in reports", {"type": "string"}, ""),
+    Option("course.timezone", "IANA zone of bare dates", {"type": "string"}, "America/Los_Angeles"),
+    Option("components", "weighted parts of the final score", {"minProperties": 1}, required=True),
+    Option("components.<name>.title", "shown in reports and explanations", {"type": "string"}, shown_default="name"),
+    Option("components.<name>.weight", "percent of the final score; all weights must add to 100",
+           {"type": "number", "exclusiveMinimum": 0, "maximum": 100}, required=True),
+    Option("components.<name>.combine", "`mean_percent` (mean of assignment percentages) or `total_points` "
+           "(points over maximum)", {"enum": ["mean_percent", "total_points"]}, "mean_percent"),
+    Option("components.<name>.assignments", "assignments in it; each assignment in exactly one component",
+           {"type": "array", "minItems": 1, "items": _NAME, "uniqueItems": True}, required=True),
+    Option("assignments", "every graded piece of work", {"minProperties": 1}, required=True),
+    Option("assignments.<name>.title", "human title", {"type": "string"}, shown_default="name"),
+    Option("assignments.<name>.kind", "`homework`, `exam`, `project`, ...", {"type": "string"}, "homework"),
+    Option("assignments.<name>.release", "release date (a bare date is 00:00); not after due", _DATE,
+           shown_default="due"),
+    Option("assignments.<name>.due", "due date (a bare date is 11:59 pm); on Gradescope the due date students see "
+           "there decides lateness, this one is the fallback (batch grading)", _DATE, required=True),
+    Option("assignments.<name>.max_points", "points it is out of (> 0)", {"type": "number", "exclusiveMinimum": 0},
+           required=True),
+    Option("assignments.<name>.late", "`late_days` (spend late days), `firm` (any lateness past grace earns 0), "
+           "`ignore` (exams)", {"enum": ["late_days", "firm", "ignore"]}, "late_days"),
+    Option("assignments.<name>.gradescope", "names it may have in a Gradescope export (case and spacing ignored)",
+           {"type": "array", "items": {"type": "string", "minLength": 1}}, shown_default="[title]"),
+    Option("assignments.<name>.questions", "`{question: points}` for questions the policy must know; a question is "
+           "a `task` of the hidden suite (`FullyConnectedNet`)",
+           {"type": "object", "additionalProperties": {"type": "number", "exclusiveMinimum": 0}}, shown_default="`{}`"),
+    Option("assignments.<name>.optional_for", "`{track: [questions]}`: their points leave both score and maximum "
+           "for that track", {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+           shown_default="`{}`"),
+    Option("assignments.<name>.parts", "several Gradescope columns making one assignment (code + written); their "
+           "points add up to `max_points`; exclusive with `gradescope`", {"minProperties": 2}, shown_default="none"),
+    Option("assignments.<name>.parts.<name>.gradescope", "names of the part's column in a Gradescope export",
+           {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}, required=True),
+    Option("assignments.<name>.parts.<name>.points", "the part's share of `max_points` (its column is scaled to it)",
+           {"type": "number", "exclusiveMinimum": 0}, required=True),
+    Option("late_days", "the late-day rules", required=True),
+    Option("late_days.per_student", "late days for the quarter", {"type": "integer", "minimum": 0}, 3),
+    Option("late_days.max_per_assignment", "most on one assignment; needing more earns 0",
+           {"type": "integer", "minimum": 0}, 2),
+    Option("late_days.grace_minutes", "lateness up to this is forgiven; it is subtracted before counting days",
+           {"type": "integer", "minimum": 0, "maximum": 1440}, 0),
+    Option("late_days.spend", "`in_order` (due-date order) or `best_for_student` (the affordable set that raises "
+           "the final score most; ties: fewer days, then earlier assignments)",
+           {"enum": ["in_order", "best_for_student"]}, "in_order"),
+    Option("letter_scale", "the published scale: lowest score of each letter A ... D-, F = 0, strictly decreasing; "
+           "a score equal to a cutoff takes that (higher) letter", required=True),
+    *(Option(f"letter_scale.{letter}", f"lowest score of {letter}", _CUTOFF, required=True, documented=False)
+      for letter in SCALE_LETTERS),
+    Option("tracks", "groups graded on their own scale (C147, C247, MSOL)", {"minProperties": 1}, required=True),
+    Option("tracks.<name>.course", "catalogue name (C147)", {"type": "string"}, shown_default="name"),
+    Option("tracks.<name>.aliases", "spellings accepted in the roster", {"type": "array", "items": {"type": "string"}},
+           shown_default="`[]`"),
+    Option("tracks.<name>.relax", "lower cutoffs for this track; a cutoff above the published one is refused",
+           shown_default="none"),
+    *(Option(f"tracks.<name>.relax.{letter}", f"lowest score of {letter} for the track", _CUTOFF, documented=False)
+      for letter in SCALE_LETTERS),
+    Option("default_track", "track used when no roster is given", {"type": "string"}, shown_default="first track"),
+    Option("a_plus", "per track, the top N (`count`) or N % rounded up (`percent`) of the A students on a letter "
+           "basis get A+; ties with the last one included also do", {"maxProperties": 1}, shown_default="none"),
+    Option("a_plus.count", "the top N A students", {"type": "integer", "minimum": 0}, documented=False),
+    Option("a_plus.percent", "the top N % of the A students", {"type": "number", "minimum": 0, "maximum": 100},
+           documented=False),
+    Option("bonuses", "points added to the weighted score"),
+    Option("bonuses.evaluation.points", "added for a completed course evaluation",
+           {"type": "number", "minimum": 0, "maximum": 5}, 0.5),
+    Option("bonuses.piazza.max_points", "Piazza bonus cap", {"type": "number", "minimum": 0, "maximum": 5}, 1.5),
+    Option("bonuses.piazza.curve", "`percentile_rank` (cap × share of participants at or below you), `linear` "
+           "(cap × you / class maximum), `none` (raw points, capped); no participation gets 0",
+           {"enum": ["percentile_rank", "linear", "none"]}, "percentile_rank"),
+    Option("grading_bases", "what P/NP and S/U mean"),
+    Option("grading_bases.letter", "the letter basis (no settings)", {"type": "object", "maxProperties": 0},
+           documented=False),
+    *(opt for basis, (ok, ko, low) in (("pnp", ("P", "NP", "C")), ("su", ("S", "U", "B"))) for opt in (
+        Option(f"grading_bases.{basis}.pass", "label of a pass", {"type": "string", "minLength": 1}, ok, required=True,
+               shown_default=f"`{ok}` (all three are required when `{basis}` is written)"),
+        Option(f"grading_bases.{basis}.fail", "label of a fail", {"type": "string", "minLength": 1}, ko, required=True,
+               shown_default=f"`{ko}`"),
+        Option(f"grading_bases.{basis}.lowest_passing", "lowest letter that passes", {"enum": list(SCALE_LETTERS)},
+               low, required=True, shown_default=f"`{low}`"))),
+    Option("rounding", "the final score is rounded once, half up, and that number decides the letter"),
+    Option("rounding.decimals", "decimals of the final score", {"type": "integer", "minimum": 0, "maximum": 4}, 2),
+    Option("rounding.mode", "`half_up` only", {"enum": ["half_up"]}, "half_up"),
+    Option("exams", "when and where each track sits an exam (keys are assignment names)"),
+    Option("exams.<name>.alternate_times", "whether alternate sittings exist", {"type": "boolean"}, False),
+    Option("exams.<name>.sittings", "`{track: sitting}`", required=True),
+    Option("exams.<name>.sittings.<name>.date", "day of the exam", _DATE, required=True),
+    Option("exams.<name>.sittings.<name>.start", "start time `HH:MM` local, when fixed", _HHMM),
+    Option("exams.<name>.sittings.<name>.end", "end time `HH:MM` local, after start", _HHMM),
+    Option("exams.<name>.sittings.<name>.where", "`in class`, `remote`, ...", {"type": "string"}, ""),
+    Option("regrades", "regrade requests"),
+    Option("regrades.window_days", "days after grades are released for regrade requests",
+           {"type": "integer", "minimum": 0}, 7),
+    Option("grading", "limits for grading one submission (the sandbox's `Limits`)"),
+    *_limits_options(),
+    Option("gradescope", "what Gradescope shows"),
+    Option("gradescope.hidden_test_visibility", "visibility of the hidden tests: `after_published` or `hidden`",
+           {"enum": ["after_published", "hidden"]}, "after_published"),
+    Option("gradescope.stdout_visibility", "visibility of the autograder's log: `hidden`, `after_due_date`, "
+           "`after_published`, `visible`", {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+           "hidden"),
+)
+_BY_KEY = {o.key: o for o in OPTIONS}
+
+
+def default(key: str) -> Any:
+    """The declared default of option ``key`` (``"late_days.per_student"`` -> 3)."""
+    value = _BY_KEY[key].default
+    if value is _NO_DEFAULT:
+        raise KeyError(f"course.yaml option {key!r} has no default")
+    return value
+
+
+def _schema_of(options: tuple[Option, ...]) -> dict[str, Any]:
+    """The JSON Schema of course.yaml, from the declarations: a section is an object that allows
+    only its declared keys; ``<name>`` allows any name of letters, digits, '_' and '-'."""
+    tree: dict[str, Any] = {"option": None, "children": {}}
+    for opt in options:
+        node = tree
+        for seg in opt.key.split("."):
+            node = node["children"].setdefault(seg, {"option": None, "children": {}})
+        node["option"] = opt
+
+    def render(node: dict[str, Any]) -> dict[str, Any]:
+        opt: Option | None = node["option"]
+        children: dict[str, Any] = node["children"]
+        if not children:
+            return dict(opt.schema) if opt else {}
+        schema: dict[str, Any] = {"type": "object"}
+        if "<name>" in children:
+            schema["propertyNames"] = _NAME
+            schema["additionalProperties"] = render(children["<name>"])
+        else:
+            schema["additionalProperties"] = False
+            schema["properties"] = {seg: render(child) for seg, child in children.items()}
+            required = [seg for seg, child in children.items() if child["option"] and child["option"].required]
+            if required:
+                schema["required"] = required
+        if opt:
+            schema.update(opt.schema)
+        return schema
+
+    return render(tree)
+
+
+def docs_table() -> str:
+    """The table of every option for docs/course-yaml.md (key, meaning, default)."""
+    lines = ["| key | meaning | default |", "| --- | --- | --- |"]
+    for opt in OPTIONS:
+        if opt.documented:
+            lines.append(f"| `{opt.key}` | {opt.help} | {opt.default_text()} |")
+    return "\n".join(lines) + "\n"
+
+
+DOCS_BEGIN = "<!-- options table: generated by `python -m autograder.course --docs`; do not edit by hand -->\n"
+DOCS_END = "<!-- end of options table -->\n"
+
+
+def docs_with_table(text: str) -> str:
+    """``text`` (docs/course-yaml.md) with the generated table between its markers."""
+    if DOCS_BEGIN not in text or DOCS_END not in text:
+        raise ValueError("docs/course-yaml.md has no options-table markers")
+    head, rest = text.split(DOCS_BEGIN, 1)
+    _, tail = rest.split(DOCS_END, 1)
+    return head + DOCS_BEGIN + docs_table() + DOCS_END + tail
 
 
 # --------------------------------------------------------------------------- data
@@ -137,13 +367,13 @@ class Component:
 class LateDayPolicy:
     """The late-day rules."""
 
-    per_student: int = 3
+    per_student: int = default("late_days.per_student")
     """Late days each student has for the whole quarter."""
-    max_per_assignment: int = 2
+    max_per_assignment: int = default("late_days.max_per_assignment")
     """Most late days usable on one assignment; later than that earns 0."""
-    grace_minutes: int = 0
+    grace_minutes: int = default("late_days.grace_minutes")
     """Lateness up to this many minutes is forgiven (and subtracted before counting days)."""
-    spend: str = "in_order"
+    spend: str = default("late_days.spend")
     """``"in_order"`` (due-date order) or ``"best_for_student"`` (the choice giving the highest score)."""
 
 
@@ -183,11 +413,11 @@ class APlusRule:
 class BonusPolicy:
     """Points added on top of the weighted score."""
 
-    evaluation_points: Decimal = Decimal("0.5")
+    evaluation_points: Decimal = Decimal(str(default("bonuses.evaluation.points")))
     """Added for a completed course evaluation."""
-    piazza_max_points: Decimal = Decimal("1.5")
+    piazza_max_points: Decimal = Decimal(str(default("bonuses.piazza.max_points")))
     """Most points for Piazza participation."""
-    piazza_curve: str = "percentile_rank"
+    piazza_curve: str = default("bonuses.piazza.curve")
     """``"percentile_rank"``, ``"linear"`` (share of the class maximum) or ``"none"`` (raw points, capped)."""
 
 
@@ -231,35 +461,18 @@ class ExamPolicy:
     """Whether alternate sittings exist (the syllabus: no)."""
 
 
-@dataclass(frozen=True)
-class GradingLimits:
-    """Resource limits for grading one submission."""
-
-    cell_timeout_s: float = 30.0
-    """Seconds one notebook cell may run."""
-    call_timeout_s: float = 10.0
-    """Seconds one call into a student function may run."""
-    submission_timeout_s: float = 300.0
-    """Seconds for a whole submission."""
-    function_budget_s: float = 20.0
-    """Seconds all the tests of one graded function may spend in student code."""
-    memory_mb: int = 768
-    """Address-space limit of the student process, MiB."""
-    max_processes: int = 64
-    """Processes the student code may have."""
-    max_output_bytes: int = 65536
-    """Bytes of student stdout/stderr kept."""
-    max_file_mb: int = 16
-    """Largest file the student code may write, MiB."""
+GradingLimits = Limits
+"""Resource limits for grading one submission: course.yaml's ``grading:`` is the sandbox's ``Limits``
+(one class; its fields declare the options)."""
 
 
 @dataclass(frozen=True)
 class GradescopePolicy:
     """Visibility of results on Gradescope."""
 
-    hidden_test_visibility: str = "after_published"
+    hidden_test_visibility: str = default("gradescope.hidden_test_visibility")
     """``"after_published"`` or ``"hidden"``."""
-    stdout_visibility: str = "hidden"
+    stdout_visibility: str = default("gradescope.stdout_visibility")
     """Visibility of the autograder's stdout: ``"hidden"``, ``"after_published"``, ``"visible"``, ..."""
 
 
@@ -332,219 +545,8 @@ class Course:
 
 # ---------------------------------------------------------------------- schema
 
-_NUM = {"type": "number"}
-_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|Z)?)?$"}
-_NAME = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_-]*$"}
-_HHMM = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}
-
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["components", "assignments", "late_days", "letter_scale", "tracks"],
-    "properties": {
-        "course": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"name": {"type": "string"}, "term": {"type": "string"}, "timezone": {"type": "string"}},
-        },
-        "components": {
-            "type": "object",
-            "minProperties": 1,
-            "propertyNames": _NAME,
-            "additionalProperties": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["weight", "assignments"],
-                "properties": {
-                    "title": {"type": "string"},
-                    "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
-                    "combine": {"enum": ["mean_percent", "total_points"]},
-                    "assignments": {"type": "array", "minItems": 1, "items": _NAME, "uniqueItems": True},
-                },
-            },
-        },
-        "assignments": {
-            "type": "object",
-            "minProperties": 1,
-            "propertyNames": _NAME,
-            "additionalProperties": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["due", "max_points"],
-                "properties": {
-                    "title": {"type": "string"},
-                    "kind": {"type": "string"},
-                    "release": _DATE,
-                    "due": _DATE,
-                    "max_points": {"type": "number", "exclusiveMinimum": 0},
-                    "late": {"enum": ["late_days", "firm", "ignore"]},
-                    "gradescope": {"type": "array", "items": {"type": "string", "minLength": 1}},
-                    "questions": {
-                        "type": "object",
-                        "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
-                    },
-                    "optional_for": {
-                        "type": "object",
-                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                    },
-                    "parts": {
-                        "type": "object",
-                        "minProperties": 2,
-                        "propertyNames": _NAME,
-                        "additionalProperties": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["gradescope", "points"],
-                            "properties": {
-                                "gradescope": {"type": "array", "minItems": 1,
-                                               "items": {"type": "string", "minLength": 1}},
-                                "points": {"type": "number", "exclusiveMinimum": 0},
-                            },
-                        },
-                    },
-                },
-            },
-        },
-        "late_days": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "per_student": {"type": "integer", "minimum": 0},
-                "max_per_assignment": {"type": "integer", "minimum": 0},
-                "grace_minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
-                "spend": {"enum": ["in_order", "best_for_student"]},
-            },
-        },
-        "letter_scale": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": list(SCALE_LETTERS),
-            "properties": {letter: {"type": "number", "minimum": 0, "maximum": 100} for letter in SCALE_LETTERS},
-        },
-        "tracks": {
-            "type": "object",
-            "minProperties": 1,
-            "propertyNames": _NAME,
-            "additionalProperties": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "course": {"type": "string"},
-                    "aliases": {"type": "array", "items": {"type": "string"}},
-                    "relax": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {letter: {"type": "number", "minimum": 0, "maximum": 100} for letter in SCALE_LETTERS},
-                    },
-                },
-            },
-        },
-        "default_track": {"type": "string"},
-        "a_plus": {
-            "type": "object",
-            "additionalProperties": False,
-            "maxProperties": 1,
-            "properties": {
-                "count": {"type": "integer", "minimum": 0},
-                "percent": {"type": "number", "minimum": 0, "maximum": 100},
-            },
-        },
-        "bonuses": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "evaluation": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {"points": {"type": "number", "minimum": 0, "maximum": 5}},
-                },
-                "piazza": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "max_points": {"type": "number", "minimum": 0, "maximum": 5},
-                        "curve": {"enum": ["percentile_rank", "linear", "none"]},
-                    },
-                },
-            },
-        },
-        "grading_bases": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "letter": {"type": "object", "maxProperties": 0},
-                **{
-                    b: {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["pass", "fail", "lowest_passing"],
-                        "properties": {
-                            "pass": {"type": "string", "minLength": 1},
-                            "fail": {"type": "string", "minLength": 1},
-                            "lowest_passing": {"enum": list(SCALE_LETTERS)},
-                        },
-                    }
-                    for b in ("pnp", "su")
-                },
-            },
-        },
-        "rounding": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "decimals": {"type": "integer", "minimum": 0, "maximum": 4},
-                "mode": {"enum": ["half_up"]},
-            },
-        },
-        "exams": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["sittings"],
-                "properties": {
-                    "alternate_times": {"type": "boolean"},
-                    "sittings": {
-                        "type": "object",
-                        "additionalProperties": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["date"],
-                            "properties": {"date": _DATE, "start": _HHMM, "end": _HHMM, "where": {"type": "string"}},
-                        },
-                    },
-                },
-            },
-        },
-        "regrades": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"window_days": {"type": "integer", "minimum": 0}},
-        },
-        "grading": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "cell_timeout_s": {"type": "number", "exclusiveMinimum": 0},
-                "call_timeout_s": {"type": "number", "exclusiveMinimum": 0},
-                "submission_timeout_s": {"type": "number", "exclusiveMinimum": 0},
-                "function_budget_s": {"type": "number", "exclusiveMinimum": 0},
-                "memory_mb": {"type": "integer", "minimum": 64},
-                "max_processes": {"type": "integer", "minimum": 1},
-                "max_output_bytes": {"type": "integer", "minimum": 0},
-                "max_file_mb": {"type": "integer", "minimum": 0},
-            },
-        },
-        "gradescope": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "hidden_test_visibility": {"enum": ["after_published", "hidden"]},
-                "stdout_visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
-            },
-        },
-    },
-}
+SCHEMA: dict[str, Any] = _schema_of(OPTIONS)
+"""course.yaml's JSON Schema, made from ``OPTIONS``."""
 
 
 # ---------------------------------------------------------------- loading
@@ -666,7 +668,7 @@ def _parse_when(text: str, tz: ZoneInfo, where: str, key: str, day_time: dt.time
 def _build(data: dict[str, Any], path: Path) -> Course:
     where = path.name
     meta = data.get("course", {})
-    tz_name = meta.get("timezone", "America/Los_Angeles")
+    tz_name = meta.get("timezone", default("course.timezone"))
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -688,8 +690,8 @@ def _build(data: dict[str, Any], path: Path) -> Course:
     return Course(
         root=path.parent,
         path=path,
-        name=meta.get("name", ""),
-        term=meta.get("term", ""),
+        name=meta.get("name", default("course.name")),
+        term=meta.get("term", default("course.term")),
         timezone=tz,
         components=components,
         assignments=assignments,
@@ -700,9 +702,9 @@ def _build(data: dict[str, Any], path: Path) -> Course:
         a_plus=a_plus,
         bonuses=_build_bonuses(data.get("bonuses", {})),
         grading_bases=_build_bases(data.get("grading_bases", {})),
-        decimals=data.get("rounding", {}).get("decimals", 2),
+        decimals=data.get("rounding", {}).get("decimals", default("rounding.decimals")),
         exams=_build_exams(data.get("exams", {}), assignments, tracks, tz, where),
-        regrade_window_days=data.get("regrades", {}).get("window_days", 7),
+        regrade_window_days=data.get("regrades", {}).get("window_days", default("regrades.window_days")),
         grading=_build_limits(data.get("grading", {})),
         gradescope=GradescopePolicy(**data.get("gradescope", {})),
     )
@@ -726,13 +728,13 @@ def _build_assignments(data: dict[str, Any], tz: ZoneInfo, where: str, tracks: s
             AssignmentPolicy(
                 name=name,
                 title=title,
-                kind=raw.get("kind", "homework"),
+                kind=raw.get("kind", default("assignments.<name>.kind")),
                 release=release,
                 due=due,
                 max_points=float(raw["max_points"]),
                 optional_for=optional,
                 questions=questions,
-                late=raw.get("late", "late_days"),
+                late=raw.get("late", default("assignments.<name>.late")),
                 gradescope_names=() if parts else tuple(raw.get("gradescope", [title])),
                 parts=parts,
                 component=owner.get(name, ""),
@@ -789,7 +791,7 @@ def _build_components(data: dict[str, Any], assignments: dict[str, AssignmentPol
                 raise _fail(where, f"components.{name}.assignments", a, f"an assignment not already in component {seen[a]!r}")
             seen[a] = name
         comps.append(Component(name, raw.get("title", name), Decimal(str(raw["weight"])),
-                               raw.get("combine", "mean_percent"), tuple(raw["assignments"])))
+                               raw.get("combine", default("components.<name>.combine")), tuple(raw["assignments"])))
     total = sum(c.weight for c in comps)
     if total != 100:
         weights = ", ".join(f"{c.name} {c.weight}" for c in comps)
@@ -834,15 +836,15 @@ def _build_limits(raw: dict[str, Any]) -> GradingLimits:
 def _build_bonuses(raw: dict[str, Any]) -> BonusPolicy:
     ev, pz = raw.get("evaluation", {}), raw.get("piazza", {})
     return BonusPolicy(
-        evaluation_points=Decimal(str(ev.get("points", 0.5))),
-        piazza_max_points=Decimal(str(pz.get("max_points", 1.5))),
-        piazza_curve=pz.get("curve", "percentile_rank"),
+        evaluation_points=Decimal(str(ev.get("points", default("bonuses.evaluation.points")))),
+        piazza_max_points=Decimal(str(pz.get("max_points", default("bonuses.piazza.max_points")))),
+        piazza_curve=pz.get("curve", default("bonuses.piazza.curve")),
     )
 
 
 def _build_bases(raw: dict[str, Any]) -> dict[str, GradingBasis]:
-    defaults = {"pnp": {"pass": "P", "fail": "NP", "lowest_passing": "C"},
-                "su": {"pass": "S", "fail": "U", "lowest_passing": "B"}}
+    defaults = {b: {k: default(f"grading_bases.{b}.{k}") for k in ("pass", "fail", "lowest_passing")}
+                for b in ("pnp", "su")}
     bases = {"letter": GradingBasis("letter")}
     for name, spec in defaults.items():
         spec = raw.get(name, spec)
@@ -866,3 +868,37 @@ def _build_exams(raw: dict[str, Any], assignments: dict[str, AssignmentPolicy], 
             sittings[track] = ExamSitting(day, s.get("start"), s.get("end"), s.get("where", ""))
         exams[name] = ExamPolicy(name, sittings, spec.get("alternate_times", False))
     return exams
+
+
+# ---------------------------------------------------------------- the docs table
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder.course --docs [docs/course-yaml.md]``: regenerate the options table;
+    ``--check`` only says whether it is current (exit 1 when stale)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.course",
+                                     description="Write the table of course.yaml options into docs/course-yaml.md "
+                                                 "from their declarations (autograder/course.py OPTIONS).")
+    parser.add_argument("--docs", nargs="?", type=Path, const=Path(__file__).resolve().parents[1] / "docs" / "course-yaml.md",
+                        metavar="PATH", help="the Markdown file holding the table (default: docs/course-yaml.md)")
+    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if the table is stale")
+    args = parser.parse_args(argv)
+    target = args.docs or Path(__file__).resolve().parents[1] / "docs" / "course-yaml.md"
+    text = target.read_text(encoding="utf-8")
+    fresh = docs_with_table(text)
+    if fresh == text:
+        print(f"{target}: the options table is current")
+        return 0
+    if args.check:
+        print(f"{target}: the options table is stale; run `python -m autograder.course --docs`", file=sys.stderr)
+        return 1
+    target.write_text(fresh, encoding="utf-8")
+    print(f"{target}: options table rewritten ({sum(o.documented for o in OPTIONS)} options)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -123,3 +123,55 @@ def test_find_course_file_walks_up_and_env_overrides(tmp_path, monkeypatch):
 
 def test_course_root_is_the_folder_of_course_yaml(course):
     assert course.root == COURSE_YAML.parent
+
+
+# ------------------------------------------------------------------ one declaration per option
+
+
+def test_the_docs_table_is_generated_from_the_declarations():
+    from autograder.course import docs_with_table
+
+    path = COURSE_YAML.parent / "docs" / "course-yaml.md"
+    text = path.read_text()
+    assert docs_with_table(text) == text, "docs/course-yaml.md is stale: run `python -m autograder.course --docs`"
+    for key in ("late_days.per_student", "grading.cell_timeout_s", "grading.function_budget_s",
+                "assignments.<name>.parts"):
+        assert f"| `{key}` |" in text
+
+
+def test_every_key_of_course_yaml_is_declared_and_defaults_come_from_the_declaration():
+    import dataclasses
+
+    import yaml
+
+    from autograder import course as c
+    from autograder.sandbox import process
+
+    declared = {o.key for o in c.OPTIONS}
+    named = {"components", "assignments", "tracks", "exams", "parts", "sittings"}
+
+    def keys(node, prefix=""):
+        """The leaf keys of course.yaml, with chosen names written <name>."""
+        for k, v in node.items():
+            key = f"{prefix}{'<name>' if prefix.rstrip('.').rsplit('.', 1)[-1] in named else k}"
+            if isinstance(v, dict) and any(d.startswith(key + ".") for d in declared):
+                yield from keys(v, key + ".")
+            else:
+                yield key
+
+    used = set(keys(yaml.safe_load(COURSE_YAML.read_text())))
+    assert used - declared == set()
+    # one limits class: course.yaml's grading section is the sandbox's Limits, defaults declared on its fields
+    assert c.GradingLimits is process.Limits
+    limits = {f.name: f.default for f in dataclasses.fields(process.Limits)}
+    assert c.default("grading.cell_timeout_s") == limits["cell_timeout_s"] == 30
+    assert c.default("grading.function_budget_s") == limits["function_budget_s"] == 20
+    assert c.LateDayPolicy().per_student == c.default("late_days.per_student") == 3
+    assert c.SCHEMA["properties"]["grading"]["properties"]["cell_timeout_s"] == {"type": "number", "exclusiveMinimum": 0}
+
+
+def test_a_grading_limit_is_validated_from_its_declaration(tmp_path):
+    with pytest.raises(CourseConfigError) as info:
+        load_course(course_with(tmp_path, {"cell_timeout_s: 30": "cell_timeout_s: 0"}))
+    assert "key 'grading.cell_timeout_s': value 0 is not allowed; allowed: a number > 0" in str(info.value)
+    assert load_course(course_with(tmp_path, {"cell_timeout_s: 30": "max_open_files: 64"})).grading.max_open_files == 64
