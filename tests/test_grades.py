@@ -13,7 +13,7 @@ import pytest
 
 from autograder.course import load_course
 from autograder.grades import policy, writers
-from autograder.grades.gradescope import Submission, parse_lateness
+from autograder.grades.grade_exports import ExportScore, parse_lateness
 from tests.test_grades_support import COURSE_YAML, course_with
 
 HWS = ("hw1", "hw2", "hw3", "hw4", "hw5")
@@ -28,7 +28,7 @@ def student(sid="1", scores=None, late=None, track="graduate", basis="letter", e
             optional=None, every=100):
     """A student with ``every`` points on every assignment unless ``scores`` says otherwise (None = blank)."""
     scores = {**{a: every for a in (*HWS, "midterm", "project")}, **(scores or {})}
-    subs = {a: Submission(None if v is None else Decimal(str(v)), Decimal(100), None,
+    subs = {a: ExportScore(None if v is None else Decimal(str(v)), Decimal(100), None,
                           parse_lateness((late or {}).get(a, "00:00:00")))
             for a, v in scores.items()}
     return policy.StudentInput(sid, f"Student {sid}", f"{sid}@ucla.edu", "", track, basis, subs, evaluation,

@@ -12,7 +12,7 @@ import pytest
 
 from autograder.cli import main
 from autograder.course import load_course
-from autograder.grades.gradescope import read_canvas, read_export
+from autograder.grades.grade_exports import read_canvas, read_export
 from tests.test_grades_support import COURSE_YAML, FIXTURES, write_csv, write_export
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)

@@ -6,11 +6,13 @@ reuses them for every submission it grades. Workers are started with ``spawn``
 so nothing of the parent (another course's ``reference`` package, sqlite
 connections, threads) leaks into them.
 
-Slots: each student process runs as uid 61000+slot, and closing a session kills
-every process of that uid, so two graders must never share a slot. Workers
-claim a slot with an exclusive ``flock`` on ``/tmp/autograder-slots/slot-N.lock``
-(N from ``FIRST_SLOT``), so parallel workers, and parallel batches on one
-machine, get distinct slots; the lock dies with the process.
+Slots: each worker takes the first free slot number from ``FIRST_SLOT`` (an
+exclusive ``flock`` on ``/tmp/autograder-slots/slot-N.lock``, released when the
+worker dies), which names its scratch folder and the student uid it asks for
+(61000+slot). Exclusive use of that uid is the sandbox's business, not the pool's:
+``autograder.sandbox.process.claim_uid`` holds a per-uid lock in a root-only
+folder and falls back to a spare uid when another grader has it, so two graders
+never share a uid whatever their slot numbers.
 """
 
 from __future__ import annotations

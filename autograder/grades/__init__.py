@@ -2,7 +2,7 @@
 
 Pipeline (each step a module with plain dataclasses on either side)::
 
-    gradescope.py  export CSV        -> GradescopeExport
+    grade_exports.py  export CSV     -> GradescopeExport
     inputs.py      roster/bonus CSVs -> RosterEntry / BonusEntry
     policy.py      the above + Course -> StudentResult (late days, bonuses, rounding, letters)
     writers.py     StudentResult     -> final_grades.csv, canvas_import.csv, explanations/SID.md

@@ -45,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
 
 def build(args: argparse.Namespace) -> str:
     """Do the work; raise on any input problem before anything is written. Returns a one-line summary."""
-    from autograder.grades import gradescope, inputs, policy, report, writers
+    from autograder.grades import grade_exports, inputs, policy, report, writers
 
     course = load_course(args.course or find_course_file())
-    export = gradescope.read_export(args.export)
+    export = grade_exports.read_export(args.export)
     roster = inputs.read_roster(args.roster, course) if args.roster else None
     bonus = inputs.read_bonus(args.bonus) if args.bonus else None
     questions = inputs.read_question_scores(args.questions, course) if args.questions else None

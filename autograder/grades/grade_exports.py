@@ -1,4 +1,7 @@
-"""Read Gradescope's course "Download Grades" export (and Canvas's gradebook export).
+"""Read grade exports: Gradescope's course "Download Grades" CSV (and Canvas's gradebook export).
+
+(Not to be confused with ``autograder.gradescope``, which builds the autograder zip and runs
+inside Gradescope.)
 
 Gradescope export layout: ``First Name, Last Name, SID, Email, [section_name],``
 then four columns per assignment (``<A>``, ``<A> - Max Points``,
@@ -25,8 +28,9 @@ _HMS = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
 
 
 @dataclass(frozen=True)
-class Submission:
-    """One student's line for one assignment."""
+class ExportScore:
+    """One student's score for one assignment in the grade export (not a submission to grade:
+    that is ``autograder.batch.inputs.Submission``)."""
 
     score: Decimal | None
     """Points earned; ``None`` when the export cell is blank (no submission or not graded)."""
@@ -54,8 +58,8 @@ class ExportStudent:
     """Email."""
     section: str
     """``section_name`` when the course is linked with Canvas, else empty."""
-    submissions: dict[str, Submission]
-    """``{assignment name as spelled in the export: submission}``."""
+    submissions: dict[str, ExportScore]
+    """``{assignment name as spelled in the export: its score, time and lateness}``."""
 
     @property
     def name(self) -> str:
@@ -155,8 +159,8 @@ def _student(file: str, n: int, row: list[str], header: list[str], index: dict[s
     return ExportStudent(n, cell("SID"), cell("First Name"), cell("Last Name"), cell("Email"), cell("section_name"), subs)
 
 
-def _submission(file: str, n: int, name: str, cell) -> Submission:
-    return Submission(
+def _submission(file: str, n: int, name: str, cell) -> ExportScore:
+    return ExportScore(
         score=_decimal(file, n, name, cell(name), blank_ok=True),
         max_points=_decimal(file, n, name + " - Max Points", cell(name + " - Max Points"), blank_ok=False),
         submitted=_time(file, n, name + " - Submission Time", cell(name + " - Submission Time")),

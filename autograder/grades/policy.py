@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from autograder import lateness as late_rules
 from autograder.course import LETTERS, AssignmentPolicy, Course
 from autograder.grades.errors import GradesInputError
-from autograder.grades.gradescope import ExportStudent, GradescopeExport, Submission
+from autograder.grades.grade_exports import ExportScore, ExportStudent, GradescopeExport
 from autograder.grades.inputs import BonusEntry, RosterEntry
 
 HUNDRED = Decimal(100)
@@ -38,7 +38,7 @@ class StudentInput:
     """Track name."""
     basis: str
     """``"letter"``, ``"pnp"`` or ``"su"``."""
-    submissions: dict[str, Submission | None]
+    submissions: dict[str, ExportScore | None]
     """``{assignment name in course.yaml: export line}``."""
     evaluation: bool = False
     """Completed the course evaluation."""
@@ -48,7 +48,7 @@ class StudentInput:
     """``{(assignment, question): points earned}`` on questions optional for the track."""
     canvas_id: str = ""
     """Canvas user ID, if known."""
-    parts: dict[str, tuple[tuple[str, Submission | None], ...]] = field(default_factory=dict)
+    parts: dict[str, tuple[tuple[str, ExportScore | None], ...]] = field(default_factory=dict)
     """``{assignment: ((part, export line), ...)}`` for assignments made of several Gradescope columns
     (``submissions`` then holds their combination)."""
 
@@ -196,7 +196,7 @@ def match_columns(course: Course, export: GradescopeExport) -> dict[str, dict[st
     return out
 
 
-def _combined(a: AssignmentPolicy, st: ExportStudent, columns: dict[str, str]) -> Submission | None:
+def _combined(a: AssignmentPolicy, st: ExportStudent, columns: dict[str, str]) -> ExportScore | None:
     """The export line that counts for assignment ``a``: its one column, or its parts combined
     (scores scaled to each part's points and added; blank only when every part is blank; the
     later submission's lateness decides)."""
@@ -206,7 +206,7 @@ def _combined(a: AssignmentPolicy, st: ExportStudent, columns: dict[str, str]) -
     lines = [_part_line(p.name, Decimal(str(p.points)), subs[p.name]) for p in a.parts]
     scored = [ln for ln in lines if ln.score is not None]
     times = [t for t in (subs[ln.name].submitted for ln in scored) if t is not None]  # type: ignore[union-attr]
-    return Submission(
+    return ExportScore(
         score=sum((ln.counted for ln in scored), ZERO) if scored else None,
         max_points=Decimal(str(a.max_points)),
         submitted=max(times) if times else None,
@@ -214,7 +214,7 @@ def _combined(a: AssignmentPolicy, st: ExportStudent, columns: dict[str, str]) -
     )
 
 
-def _part_line(name: str, points: Decimal, sub: Submission | None) -> PartLine:
+def _part_line(name: str, points: Decimal, sub: ExportScore | None) -> PartLine:
     if sub is None or sub.score is None:
         return PartLine(name, None, sub.max_points if sub else points, points, ZERO, dt.timedelta(0))
     column_max = sub.max_points
