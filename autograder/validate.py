@@ -663,14 +663,20 @@ def _report_visible(notebook: Any, stamp: dict[str, Any], tests: list[dict[str, 
         function = gid.removeprefix("test_")
         if function in stubbed and ("NotImplementedError" in message or "NameError" in message):
             continue  # already reported at the function itself
+        tested = positions.get(function)
+        fix = f"Fix `{function}`" + (f" (cell {tested})." if tested else ".") if function in positions else ""
         if cell_report.status == "timeout":
-            message = f"the visible test did not finish: {message}"
+            message = f"the visible test did not finish: {message} {fix}".rstrip()
+            headline = "the visible test did not finish"
         else:
-            message = "the visible test failed:\n" + message.split("\n", 1)[-1]
+            traceback_text = message.split("\n", 1)[-1].rstrip()
+            lines = [line.strip() for line in traceback_text.splitlines() if line.strip()]
+            message = "the visible test fails:\n" + traceback_text + (f"\n{fix}" if fix else "")
+            headline = "the visible test fails: " + (lines[-1] if lines else "an error")
         position = positions.get(gid)
         where = f"cell {position} ({gid})" if position else f"visible test `{gid}` (deleted from your notebook)"
-        report.findings.append(Finding("visible-test", where, message,
-                                       float(position) if position else _order_for_grade_id(notebook, stamp, gid), subject=gid))
+        order = float(position) if position else _order_for_grade_id(notebook, stamp, gid)
+        report.findings.append(Finding("visible-test", where, message, order, subject=gid, headline=headline))
 
 
 # ---------------------------------------------------------------- entry points

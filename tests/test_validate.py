@@ -171,6 +171,31 @@ def test_fifty_megabyte_output(assignments, perfect_notebooks, tmp_path):
     assert "Clear" in large.message
 
 
+def test_slow_cell_is_a_warning_not_a_problem(assignments, perfect_notebooks, tmp_path):
+    notebook = copy.deepcopy(perfect_notebooks["hw1"])
+    notebook["metadata"][STAMP_KEY]["limits"]["cell_timeout_s"] = 2
+    at = cell_index(notebook, "squared_error_loss")
+    notebook["cells"].insert(at + 1, code_cell("import time\ntime.sleep(1.2)\n"))
+    report = validate(student_folder(tmp_path, assignments["hw1"], notebook))
+    assert report.ready and report.exit_code == 0
+    [slow] = only(report, "slow")
+    assert slow.where == f"cell {at + 2} (starts `import time`)" and "stops a cell after 2 s" in slow.message
+    assert "Worth knowing:" in report.render()
+
+
+def test_support_file_changed_or_missing(assignments, perfect_notebooks, tmp_path):
+    assignment = assignments["hw2"]
+    [support] = [p.name for p in assignment.support_files]
+    path = student_folder(tmp_path, assignment, perfect_notebooks["hw2"])
+    with open(path.parent / support, "a") as handle:
+        handle.write("\nSEED = 0  # my own tweak\n")
+    [changed] = validate(path).problems
+    assert (changed.kind, changed.where) == ("support-file", support) and "differs from the release's" in changed.message
+    (path.parent / support).unlink()
+    missing = [f for f in validate(path).problems if f.kind == "support-file"]
+    assert len(missing) == 1 and "is not beside your notebook" in missing[0].message
+
+
 def test_nbformat_3_file_is_unusable_exit_2(tmp_path):
     path = tmp_path / "hw1.ipynb"
     path.write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
