@@ -21,6 +21,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "batch": ("autograder.batch.cli", "grade a whole class (Gradescope export or folder)"),
     "regrade": ("autograder.batch.regrade_cli", "re-grade stored submissions whose tests changed"),
     "export": ("autograder.batch.export_cli", "write the class CSV again from the gradebook"),
+    "exam": ("autograder.exam.cli", "exams: a variant per student, printable copies, windows (build, grade, ...)"),
     "grades": ("autograder.grades.cli", "final letter grades from a Gradescope export"),
     "validate": ("autograder.validate", "check a notebook before submitting (students; no course files needed)"),
 }

@@ -232,6 +232,9 @@ def grade(root: Path, assignment_name: str, started: float) -> int:
         print(f"metadata: {problem}")
     print(f"submission {meta.submission_id or '?'} by {meta.describe_users()}, created_at "
           f"{meta.created_at.isoformat() if meta.created_at else '?'}")
+    if course.assignment(assignment_name).kind == "exam":  # graded on the submitter's own variant and window
+        from autograder.exam.gradescope import grade_exam_run
+        return grade_exam_run(root, course, assignment, meta, started)
 
     folder = root / "submission"
     ids = None

@@ -1,0 +1,107 @@
+"""The ``exam`` pytest fixture of exam suites (``reference/<exam>/conftest.py`` imports it).
+
+The grader sets the submitter's issued variant with :func:`grading_variant` around
+``grade_submission``; a test then judges one answer part against that variant::
+
+    @pytest.mark.points(POINTS["q2_loss"])
+    @pytest.mark.task("Q2")
+    def test_q2_loss(student, exam):
+        exam.check(student, "q2_loss")
+
+Without a grading variant (an author running ``pytest reference/midterm/``), the fixture uses the
+*authoring* variant: seeds from a fixed, public key under the seed space ``authoring`` (never a real
+student's variant), whose key the reference module defines, so the reference earns full marks.
+``grading_variant(..., only_question="Q3")`` skips every other question's tests (regrade of one question).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import pytest
+
+from autograder.exam.questions import LETTERS, Choice, ExamSpec, Function
+from autograder.exam.variants import IssuedExam, Student, issue_exam
+
+AUTHORING_KEY = b"authoring-variant: public, never used for a student"
+AUTHORING_SID = "000000000"
+
+
+@dataclass
+class _Context:
+    issued: IssuedExam | None = None
+    only_question: str | None = None
+
+
+_context = _Context()
+
+
+@contextlib.contextmanager
+def grading_variant(issued: IssuedExam, only_question: str | None = None) -> Iterator[None]:
+    """Grade against ``issued`` (and only ``only_question``'s tests, if given) inside the block."""
+    previous = (_context.issued, _context.only_question)
+    _context.issued, _context.only_question = issued, only_question
+    try:
+        yield
+    finally:
+        _context.issued, _context.only_question = previous
+
+
+class ExamCheck:
+    """What a test of an exam suite uses: the spec and the submitter's issued variant."""
+
+    def __init__(self, spec: ExamSpec, issued: IssuedExam):
+        self.spec, self.issued = spec, issued
+
+    def key(self, part: str) -> Any:
+        question = self.spec.part_owner(part)
+        return self.issued.questions[question.name].answers[part]
+
+    def answers_as_student(self) -> dict[str, Any]:
+        """``{variable: value}`` a perfect student would write (multiple choice as its letter)."""
+        out = {}
+        for q in self.spec.questions:
+            issued = self.issued.questions[q.name]
+            for part, spec in q.parts.items():
+                if isinstance(spec.judge, Function):
+                    continue
+                value = issued.answers[part]
+                if isinstance(spec.judge, Choice):
+                    value = LETTERS[issued.order.index(int(value))]
+                out[part] = value
+        return out
+
+    def check(self, student: Any, part: str) -> None:
+        """Judge the student's variable ``part`` against this variant's key; fail with safe feedback."""
+        from autograder.testing import assert_true
+
+        question = self.spec.part_owner(part)
+        spec = question.parts[part]
+        issued = self.issued.questions[question.name]
+        got = getattr(student, part)
+        if isinstance(spec.judge, Choice):
+            verdict = spec.judge.judge(got, issued.answers[part], spec.what or part, issued.order)
+        else:
+            verdict = spec.judge.judge(got, issued.answers[part], spec.what or part)
+        assert_true(verdict.ok, verdict.message)
+
+
+def authoring_variant(spec: ExamSpec) -> ExamCheck:
+    """The public authoring variant of ``spec`` (see the module docstring)."""
+    issued = issue_exam(spec, AUTHORING_KEY, Student(AUTHORING_SID, "Authoring Variant"), space="authoring")
+    return ExamCheck(spec, issued)
+
+
+@pytest.fixture
+def exam(request: pytest.FixtureRequest, reference: Any) -> ExamCheck:
+    """The submitter's variant (or the authoring one); skips tests of other questions in a one-question regrade."""
+    spec: ExamSpec = reference.EXAM
+    if _context.only_question is not None:
+        task = request.node.get_closest_marker("task")
+        if task is not None and task.args and str(task.args[0]).lower() != _context.only_question.lower():
+            pytest.skip(f"regrade of {_context.only_question} only")
+    if _context.issued is None:
+        return authoring_variant(spec)
+    return ExamCheck(spec, _context.issued)

@@ -1,0 +1,57 @@
+"""A practice exam from the real generators under the seed space ``practice`` (so it reveals nothing of a
+real variant), released with its solutions: ``DIR/practice-N.ipynb`` (as students get it),
+``DIR/practice-N-solutions.ipynb`` (answer cells filled in) and ``DIR/practice-N-solutions.html``.
+The coding question's solution is not included (it is graded the same way in the real exam)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from autograder.exam import render
+from autograder.exam.fixtures import ExamCheck
+from autograder.exam.questions import Function, shown
+from autograder.exam.variants import Student, issue_exam, load_secret
+
+
+def build_practice(assignment: Any, course: Any, out: Path, *, versions: int = 1,
+                   secret: bytes | None = None) -> list[Path]:
+    from autograder.exam.build import load_spec, released_template
+
+    spec = load_spec(assignment)
+    template = released_template(assignment)
+    secret = secret if secret is not None else load_secret(assignment.course_root)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for n in range(1, versions + 1):
+        issued = issue_exam(spec, secret, Student(f"PRACTICE-{n}", "Practice"), space="practice")
+        extra = {"title": f"{spec.title}: practice exam {n}", "name": "(your name)", "sid": f"practice {n}",
+                 "sitting": "practice: take it in 110 minutes, closed book"}
+        values = render.values_for(spec, issued, extra)
+        notebook = render.student_notebook(template, values, {"exam": spec.name, "sid": f"PRACTICE-{n}",
+                                                               "space": "practice"})
+        path = out / f"practice-{n}.ipynb"
+        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(path)
+        answers = ExamCheck(spec, issued).answers_as_student()
+        solved = json.loads(json.dumps(notebook))
+        for cell in solved["cells"]:
+            meta = (cell.get("metadata") or {}).get("exam") or {}
+            q = meta.get("question")
+            if cell.get("cell_type") != "code" or meta.get("given") or not q:
+                continue
+            question = spec.question(q)
+            if any(isinstance(p.judge, Function) for p in question.parts.values()):
+                continue
+            cell["source"] = "\n".join(f"{part} = {shown(answers[part]) if not isinstance(answers[part], str) else repr(answers[part])}"
+                                       for part in question.parts)
+        path = out / f"practice-{n}-solutions.ipynb"
+        path.write_text(json.dumps(solved, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(path)
+        page = render.key_page(spec, issued, f"Practice exam {n}: solutions")
+        path = out / f"practice-{n}-solutions.html"
+        path.write_text(render.html_document([page], f"{spec.title}: practice {n} solutions"), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,184 @@
+"""Turning the exam template into one student's notebook, printable HTML and answer key.
+
+The template is the released ``assignments/<exam>/<exam>.ipynb`` (nbgrader has removed the coding
+question's solution). Its cells carry ``metadata.exam``: ``cell`` (an id), ``question``, ``check``
+(the grader compares this cell with what was issued: header, question texts, given parameters) and
+``given`` (a code cell that sets the student's parameters for convenience). ``{{Q1.A}}`` is param ``A``
+of Q1 as shown; ``{{exam.sid}}``, ``{{exam.name}}``, ``{{exam.title}}``, ``{{exam.sitting}}`` describe the student.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from typing import Any
+
+from autograder.exam.questions import PLACEHOLDER, ExamSpec, Function, shown
+from autograder.exam.variants import IssuedExam
+
+
+def source_text(cell: dict[str, Any]) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def values_for(spec: ExamSpec, issued: IssuedExam, extra: dict[str, str]) -> dict[str, str]:
+    """``{"Q1.A": "[[1, 2], [3, 4]]", ..., "exam.sid": ...}`` for every placeholder."""
+    values = {f"exam.{k}": v for k, v in extra.items()}
+    for q in spec.questions:
+        iq = issued.questions[q.name]
+        for key, text in q.displayed(iq.params, iq.order).items():
+            values[f"{q.name}.{key}"] = text
+    return values
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: values.get(f"{m.group(1)}.{m.group(2)}", m.group(0)), text)
+
+
+def student_notebook(template: dict[str, Any], values: dict[str, str], meta: dict[str, Any]) -> dict[str, Any]:
+    """The template with every placeholder filled; ``metadata.exam`` records exam, space and SID."""
+    notebook = copy.deepcopy(template)
+    for cell in notebook["cells"]:
+        text = source_text(cell)
+        if "{{" in text:
+            cell["source"] = fill(text, values)
+    notebook.setdefault("metadata", {})["exam"] = meta
+    return notebook
+
+
+def checked_cells(notebook: dict[str, Any]) -> dict[str, str]:
+    """``{exam cell id: source}`` of the cells the grader compares with what was issued."""
+    out = {}
+    for cell in notebook.get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        meta = (cell.get("metadata") or {}).get("exam") if isinstance(cell.get("metadata"), dict) else None
+        if isinstance(meta, dict) and meta.get("check") and meta.get("cell"):
+            out[str(meta["cell"])] = source_text(cell)
+    return out
+
+
+# ------------------------------------------------------------------ LaTeX for print
+_SYMBOLS = {r"\nabla": "∇", r"\top": "ᵀ", r"\partial": "∂", r"\leftarrow": "←", r"\sigma": "σ", r"\epsilon": "ε",
+            r"\gamma": "γ", r"\beta": "β", r"\mu": "μ", r"\rho": "ρ", r"\alpha": "α", r"\log": "log ", r"\max": "max",
+            r"\sum": "Σ", r"\cdot": "·", r"\times": "×", r"\,": " ", r"\;": " ", r"\quad": "  "}
+
+
+def latex_to_html(tex: str) -> str:
+    """The small LaTeX subset the exam uses (Greek, ∇, ᵀ, fractions, sub/superscripts, hats, sqrt)
+    as HTML, for printing without MathJax."""
+    t = tex
+    t = re.sub(r"\\text\{([^{}]*)\}", r"\1", t)
+    t = re.sub(r"\\tfrac12|\\frac12", "½", t)
+    t = re.sub(r"\\hat\s*\{?([A-Za-z])\}?", "\\1\u0302", t)
+    for name, symbol in sorted(_SYMBOLS.items(), key=lambda kv: -len(kv[0])):
+        t = t.replace(name, symbol)
+    t = t.replace("^ᵀ", "ᵀ")
+    for _ in range(4):  # innermost groups first
+        t = re.sub(r"\^\{([^{}]*)\}", "\x01\\1\x02", t)
+        t = re.sub(r"_\{([^{}]*)\}", "\x03\\1\x04", t)
+        t = re.sub(r"\^([A-Za-z0-9])", "\x01\\1\x02", t)
+        t = re.sub(r"_([A-Za-z0-9])", "\x03\\1\x04", t)
+        t = re.sub(r"\\d?frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1) / (\2)", t)
+        t = re.sub(r"\\sqrt\{([^{}]*)\}", r"√(\1)", t)
+    t = html.escape(t.replace("{", "").replace("}", "").replace("\\", ""), quote=False)
+    t = t.replace("\x01", "<sup>").replace("\x02", "</sup>").replace("\x03", "<sub>").replace("\x04", "</sub>")
+    return f"<i class='m'>{t}</i>"
+
+
+def markdown_html(text: str) -> str:
+    """Markdown (with $...$ maths) to HTML via mistune, maths through :func:`latex_to_html`."""
+    import mistune
+
+    maths: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        maths.append(latex_to_html(match.group(1)))
+        return f"@@M{len(maths) - 1}@@"
+
+    body = re.sub(r"\$\$?(.+?)\$?\$", hold, text, flags=re.S)
+    rendered = mistune.html(body)
+    return re.sub(r"@@M(\d+)@@", lambda m: maths[int(m.group(1))], rendered)
+
+
+PRINT_CSS = """
+@page { size: letter; margin: 0.45in 0.5in; }
+body { font-family: 'DejaVu Serif', serif; font-size: 11pt; margin: 0; color: #111; }
+.page { height: 9.95in; overflow: hidden; break-after: page; position: relative; }
+.page:last-child { break-after: auto; }
+.top { font-family: sans-serif; font-size: 9pt; display: flex; justify-content: space-between;
+       border-bottom: 1px solid #888; padding-bottom: 2px; margin-bottom: 8px; }
+code { font-family: 'DejaVu Sans Mono', monospace; font-size: 9.5pt; }
+.box { border: 1px solid #555; margin-top: 8px; padding: 4px 6px; font-family: sans-serif; font-size: 9pt; color: #444; }
+h1 { font-size: 16pt; } h2 { font-size: 13pt; margin: 4px 0; }
+.key td, .key th { border: 1px solid #999; padding: 3px 6px; text-align: left; vertical-align: top; font-size: 9.5pt; }
+.key { border-collapse: collapse; width: 100%; }
+i.m { font-style: italic; }
+"""
+
+
+def _page(student_line: str, number: int, total: int, body: str) -> str:
+    return (f"<section class='page'><div class='top'><span>{html.escape(student_line)}</span>"
+            f"<span>page {number} of {total}</span></div>{body}</section>")
+
+
+def printable_pages(spec: ExamSpec, template: dict[str, Any], values: dict[str, str], student_line: str) -> list[str]:
+    """One student's printable exam as page sections: the cover, then one page per question with
+    answer boxes; the student's name and SID head every page."""
+    cover: list[str] = []
+    per_question: dict[str, list[str]] = {q.name: [] for q in spec.questions}
+    for cell in template["cells"]:
+        meta = (cell.get("metadata") or {}).get("exam") or {}
+        if cell.get("cell_type") != "markdown":
+            continue
+        text = fill(source_text(cell), values)
+        (per_question[meta["question"]] if meta.get("question") in per_question else cover).append(markdown_html(text))
+    total = 1 + len(spec.questions)
+    pages = [_page(student_line, 1, total, "".join(cover) +
+                   "<p class='box'>On paper: write each answer in its box on the question's page; show your work beside it.</p>")]
+    for n, q in enumerate(spec.questions, start=2):
+        boxes = []
+        for part, p in q.parts.items():
+            height = "3.2in" if isinstance(p.judge, Function) else "0.9in"
+            boxes.append(f"<div class='box' style='height:{height}'>{html.escape(p.what or part)} "
+                         f"({p.points:g} points)</div>")
+        pages.append(_page(student_line, n, total, "".join(per_question[q.name]) + "".join(boxes)))
+    return pages
+
+
+def key_page(spec: ExamSpec, issued: IssuedExam, student_line: str) -> str:
+    """One page for the TAs: every question's parameters and correct answers, and how each is judged."""
+    rows = []
+    for q in spec.questions:
+        iq = issued.questions[q.name]
+        params = ", ".join(f"{k} = {shown(v)}" for k, v in iq.params.items() if k != "options") or "(same for everyone)"
+        for part, p in q.parts.items():
+            if isinstance(p.judge, Function):
+                answer = "code: graded by the hidden tests"
+            elif part == q.choice_part():
+                letter = "ABCDEFGH"[iq.order.index(int(iq.answers[part]))]
+                answer = f"{letter} ({iq.params['options'][int(iq.answers[part])]})"
+            else:
+                answer = key_shown(iq.answers[part])
+            rows.append(f"<tr><td>{q.name}</td><td>{html.escape(params)}</td><td><code>{part}</code></td>"
+                        f"<td><b>{html.escape(answer)}</b></td><td>{p.points:g} pts, {html.escape(p.judge.describe())}</td></tr>")
+            params = ""
+    table = ("<table class='key'><tr><th>Q</th><th>parameters issued</th><th>answer</th><th>correct</th><th>judged</th></tr>"
+             + "".join(rows) + "</table>")
+    return _page(student_line, 1, 1, f"<h2>Answer key (TAs only): {html.escape(spec.title)}</h2>{table}")
+
+
+def key_shown(value: Any) -> str:
+    """An answer for a human key: numbers to 6 significant figures (``0.103``, not ``0.10300000000000001``)."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(key_shown(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return shown(value)
+
+
+def html_document(pages: list[str], title: str) -> str:
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{PRINT_CSS}</style></head><body>{''.join(pages)}</body></html>")
