@@ -103,5 +103,11 @@ def exam(request: pytest.FixtureRequest, reference: Any) -> ExamCheck:
         if task is not None and task.args and str(task.args[0]).lower() != _context.only_question.lower():
             pytest.skip(f"regrade of {_context.only_question} only")
     if _context.issued is None:
+        from autograder.pytest_plugin import LocalNamespace
+
+        student = request.getfixturevalue("student")
+        if not isinstance(student, LocalNamespace):  # a sandboxed submission graded outside the exam path
+            raise RuntimeError(f"{spec.name} is an exam: grade it with `autograder exam grade/batch` or on Gradescope, "
+                               "where each submission is graded on its submitter's own variant")
         return authoring_variant(spec)
     return ExamCheck(spec, _context.issued)
