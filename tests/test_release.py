@@ -44,7 +44,8 @@ def test_release_contains_no_solution_hidden_test_or_reference(name, released, a
     suite_lines = _meaningful_lines((ROOT / "reference" / name / f"test_{name}.py").read_text())
     assert secret_lines, "the source notebook should have solution regions"
     folder = released / name
-    released_text = "\n".join(p.read_text() for p in folder.iterdir())
+    # every file students get, the autograder wheel too (binary: decoded leniently)
+    released_text = "\n".join(p.read_bytes().decode("utf-8", "replace") for p in folder.iterdir())
     released_lines = _meaningful_lines("\n".join(
         "".join(c["source"]) for c in json.loads((folder / f"{name}.ipynb").read_text())["cells"]))
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
