@@ -243,7 +243,7 @@ def _describe(source: str) -> str:
 
 def _where(position: int | None, source: str) -> str:
     if position is None:
-        return f"a cell you deleted ({_describe(source)})"
+        return f"a locked cell the autograder puts back ({_describe(source)})"
     return f"cell {position} ({_describe(source)})"
 
 
@@ -482,7 +482,8 @@ def _run(notebook: Any, stamp: dict[str, Any], support: list[Path], report: Repo
             report.unusable = f"validate could not start a process to run your notebook in: {exc}"
             return
         plan, positions = planned["plan"], planned["positions"]
-        if len(positions) != len(plan.cells):  # plan_cells changed its choices: keep going, place by order
+        matched = len(positions) == len(plan.cells)
+        if not matched:  # plan_cells changed its choices: keep going, place by order, name cells by label
             positions = [None] * len(plan.cells)
         cell_reports = session.cell_reports[:len(plan.cells)]
         test_reports = session.cell_reports[len(plan.cells):]
@@ -494,12 +495,16 @@ def _run(notebook: Any, stamp: dict[str, Any], support: list[Path], report: Repo
             last = float(position) if position is not None else last + 0.01
             order_of.append(last)
             label_position[cell.label] = position
-        _report_cells(notebook, plan, positions, order_of, cell_reports, session, limits, report)
+        _report_cells(notebook, stamp, plan, positions if matched else None, order_of, cell_reports, session,
+                      limits, report)
         probe = _probe(session, stamp)
         _report_functions(notebook, stamp, probe, label_position, cell_reports, positions, report)
         _report_visible(notebook, stamp, tests, test_reports, report)
     finally:
-        session.close()
+        try:
+            session.close()
+        except OSError:  # cleaning up after the student process is best effort on a laptop
+            pass
 
 
 class _TimedSession(StudentSession):
@@ -525,23 +530,27 @@ class _TimedSession(StudentSession):
         return result
 
 
-def _report_cells(notebook: Any, plan: Any, positions: list[int | None], order_of: list[float],
-                  cell_reports: list[Any], session: Any, limits: Any, report: Report) -> None:
+def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: list[int | None] | None,
+                  order_of: list[float], cell_reports: list[Any], session: Any, limits: Any, report: Report) -> None:
+    """Cells that raised, exited, crashed or timed out (problems) and slow ones (warnings).
+    ``positions`` is None when they could not be matched to the notebook (then labels say where)."""
+    skipped_ids = {e["grade_id"] for e in stamp["cells"] if e.get("skip")}  # what the grader skips
     later_bindings: list[tuple[int, set[str]]] = []
     skipped_bindings: list[tuple[int, set[str]]] = []
-    skip_ids = set()
     for position, cell in enumerate(notebook.cells, start=1):
         if cell.kind != "code":
             continue
-        if "skip-grading" in cell.tags:
-            skip_ids.add(position)
+        if cell.grade_id in skipped_ids:
             skipped_bindings.append((position, _bound_names(cell.source)))
         else:
             later_bindings.append((position, _bound_names(cell.source)))
     for index, cell_report in enumerate(cell_reports):
-        position = positions[index]
+        position = positions[index] if positions is not None else None
         cell = notebook.cells[position - 1] if position else None
-        where = _where(position, cell.source if cell else plan.cells[index].source)
+        if positions is None:
+            where = plan.cells[index].label
+        else:
+            where = _where(position, cell.source if cell else plan.cells[index].source)
         duration = session.durations.get(index, 0.0)
         if cell_report.status == "ok":
             if duration > SLOW_CELL_FRACTION * limits.cell_timeout_s:

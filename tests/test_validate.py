@@ -171,6 +171,22 @@ def test_fifty_megabyte_output(assignments, perfect_notebooks, tmp_path):
     assert "Clear" in large.message
 
 
+def test_magics_are_no_ops_and_skipped_cells_do_not_run(assignments, perfect_notebooks, tmp_path):
+    notebook = copy.deepcopy(perfect_notebooks["hw1"])
+    at = cell_index(notebook, "polynomial_features")
+    notebook["cells"].insert(at, code_cell("%matplotlib inline\n!pip install nothing-at-all\n%time x = 1\n"))
+    notebook["cells"][at + 1]["metadata"]["tags"] = ["skip-grading"]  # a student's tag: the grader runs it anyway
+    # a release whose skip-grading cell would fail if it ran (source, stamp and checksum agree)
+    skipped = notebook["cells"][cell_index(notebook, "demo_least_squares")]
+    assert "skip-grading" in skipped["metadata"]["tags"]
+    skipped["source"] = "raise RuntimeError('a skip-grading cell ran')\n"
+    skipped["metadata"]["nbgrader"]["checksum"] = nbgrader_checksum(skipped)
+    [entry] = [e for e in notebook["metadata"][STAMP_KEY]["cells"] if e["grade_id"] == "demo_least_squares"]
+    entry["source"] = skipped["source"]
+    report = validate(student_folder(tmp_path, assignments["hw1"], notebook))
+    assert report.ready, report.render()
+
+
 def test_slow_cell_is_a_warning_not_a_problem(assignments, perfect_notebooks, tmp_path):
     notebook = copy.deepcopy(perfect_notebooks["hw1"])
     notebook["metadata"][STAMP_KEY]["limits"]["cell_timeout_s"] = 2
