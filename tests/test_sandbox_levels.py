@@ -94,3 +94,99 @@ def test_user_namespace_level_hides_files_and_protects_the_grader() -> None:
         assert student.f(21) == 42
     finally:
         session.close()
+
+
+# ---------------------------------------------------------------- forcing a level (AUTOGRADER_ISOLATION, --isolation)
+def test_forced_levels_are_given_or_refused_with_the_reason(monkeypatch) -> None:
+    monkeypatch.setenv(process.ISOLATION_ENV, "sandbox-please")
+    bogus = process.detect_isolation()
+    assert bogus.level == "unavailable" and "unprivileged-user" in bogus.description
+    as_root = os.geteuid() == 0
+    for level in process.LEVELS:
+        monkeypatch.setenv(process.ISOLATION_ENV, level)
+        got = process.detect_isolation()
+        assert got.level in (level, "unavailable"), got
+        if as_root and level in ("user-namespaces", "none"):  # never student code as root
+            assert got.level == "unavailable" and "as root" in got.description
+        if not as_root and level in ("namespaces", "unprivileged-user"):
+            assert got.level == "unavailable" and "needs a grader running as root" in got.description
+    monkeypatch.delenv(process.ISOLATION_ENV)
+    assert process.detect_isolation().level != "unavailable" or "refused" in process.detect_isolation().description
+
+
+@root_only
+def test_masked_bubblewrap_falls_back_to_the_uid_level_with_landlock(tmp_path: Path) -> None:
+    """What a container that refuses namespaces gives: bwrap present but failing."""
+    import subprocess
+
+    from autograder.sandbox import confine
+    from tests import levels
+
+    folder = levels.scratch("autograder-levels-")
+    try:
+        python = levels.world_python(folder)
+        if python is None:
+            pytest.skip("no Python every user can run")
+        fake = folder / "bin"
+        fake.mkdir()
+        (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+        os.chmod(fake / "bwrap", 0o755)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGRADER_")}
+        env["PATH"] = f"{fake}:/usr/sbin:/usr/bin:/sbin:/bin"
+        done = subprocess.run([str(python), "-c", "from autograder.sandbox.process import detect_isolation as d\n"
+                               "i = d()\nprint(i.level)\nprint(i.landlock)\nprint(i.description)"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        level, abi, description = done.stdout.splitlines()[:3]
+        assert level == "unprivileged-user", done.stdout + done.stderr
+        assert int(abi) == confine.landlock_abi()
+        assert ("Landlock (ABI" in description) if int(abi) else ("Landlock NOT in force" in description)
+    finally:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# (level, as a spare non-root uid)
+OTHER_LEVELS = [("unprivileged-user", False), ("user-namespaces", True), ("none", True)]
+
+
+@pytest.mark.slow
+@root_only
+@pytest.mark.skipif(os.environ.get("AUTOGRADER_SKIP_ADVERSARIAL") == "1", reason="asked to skip")
+@pytest.mark.parametrize("level, as_other_user", OTHER_LEVELS, ids=[lvl for lvl, _ in OTHER_LEVELS])
+def test_adversarial_suite_at_level(level: str, as_other_user: bool) -> None:
+    """tests/test_adversarial.py at a level this machine can give besides its own:
+    the uid level as root with bubblewrap set aside (AUTOGRADER_ISOLATION), and, as
+    a spare non-root uid, user namespaces and no namespaces at all. It grades a
+    world-readable copy of the course while the checkout (world-readable too) sits
+    elsewhere: the hidden-material cases must still score 0."""
+    import shutil
+
+    from autograder.sandbox import confine
+    from tests import levels
+
+    folder = levels.scratch("autograder-levels-")
+    try:
+        python = levels.world_python(folder)
+        if python is None:
+            pytest.skip("no Python every user can run (a venv from /usr/bin/python3 of this version)")
+        uid = levels.spare_uid() if as_other_user else None
+        if level == "user-namespaces":
+            probe = levels.run_as(uid, ["bwrap", "--unshare-user", "--unshare-pid", "--ro-bind", "/", "/", "true"],
+                                  env=dict(os.environ), cwd=folder, timeout=30)
+            if probe.returncode != 0:
+                pytest.skip(f"no unprivileged user namespaces here: {probe.stderr.strip()}")
+        if level == "none" and confine.landlock_abi() < 6:
+            pytest.skip("without Landlock's signal scoping, 'none' lets student code signal the grader (documented)")
+        course = levels.copy_course(folder)
+        work = levels.owned_folder(folder, "work", uid) if uid is not None else folder
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "AUTOGRADER_"))}
+        env.update(AUTOGRADER_ISOLATION=level, AUTOGRADER_TEST_COURSE=str(course), PYTHONDONTWRITEBYTECODE="1",
+                   HOME=str(work))
+        done = levels.run_as(uid, [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                                   "--basetemp", str(work / "pytest"), str(ROOT / "tests" / "test_adversarial.py")],
+                             env=env, cwd=ROOT, timeout=900)
+        assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+        assert " passed" in done.stdout and "skipped" not in done.stdout.splitlines()[-1]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
