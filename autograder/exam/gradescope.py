@@ -143,6 +143,9 @@ def grade_exam_run(root: Path, course: Any, assignment: Any, meta: Any, started:
     data["output"] += "\n\n" + regrade_line(course)
     write_results_json(data, results_path)
     print(f"score {data['score']:g} / {result.max_score:g}; flags: {flags or 'none'}; {time.monotonic() - started:.2f} s")
+    if result.stdout:
+        print("--- student output (truncated) ---")
+        print(result.stdout[:4000])
     return 0
 
 

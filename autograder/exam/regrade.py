@@ -93,8 +93,13 @@ def grade_exam_batch(assignment: Any, course: Any, source: Path, db_path: Path,
                 if not decision.counts:
                     result.zeroed_reason = decision.reason
                 notes = list(sub.notes) + [f"exam flag: {f}" for f in graded.flags]
+                people = [dict(vars(s)) for s in sub.submitters] or [{"sid": exam.student.sid}]
+                for person in people:  # a folder of <sid>.ipynb has no names: the roster's
+                    if person.get("sid") and person["sid"] == exam.student.sid:
+                        person["name"] = person.get("name") or exam.student.name
+                        person["email"] = person.get("email") or exam.student.email
                 book.record(assignment.name, key=sub.key, content_hash=sub.content_hash,
-                            submitters=[vars(s) for s in sub.submitters], created_at=sub.created_at,
+                            submitters=people, created_at=sub.created_at,
                             notebook=sub.notebook, notebook_name=sub.notebook_name, notes=notes, result=result,
                             lateness_s=0.0, hidden_hash=hidden_hash, version=autograder.__version__, timings={})
                 report.graded += 1
