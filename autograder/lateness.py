@@ -208,7 +208,7 @@ def decide(policy: "AssignmentPolicy", rules: "LateDayPolicy", created_at: dt.da
     at = f"{relative(lateness, due.phrase)} ({when(due.when, tz)})"
     budget = (f"You have {rules.per_student} late days for the whole course (at most {rules.max_per_assignment} "
               "on one assignment); how many remain is settled when final grades are computed.")
-    verdict = assess(lateness, policy, rules, due.phrase)
+    verdict = assess(lateness, policy, rules, f"{due.phrase} ({when(due.when, tz)})")
     out.late_days = verdict.days_needed
     if verdict.zeroed_reason:
         out.zeroed_reason = verdict.zeroed_reason + "."
