@@ -341,6 +341,10 @@ def serve_std_fds(config, protocol=None):
     protocol = protocol or _load_protocol()
     import numpy  # noqa: F401 - warm: almost every notebook imports it first
 
+    # as in Jupyter, the notebook's folder (here the working folder, which holds the
+    # assignment's support files) is importable: `from solver import Solver` works
+    sys.path.insert(0, os.getcwd())
+
     StudentRuntime(protocol, chan_in, chan_out, bool(config.get("kill_strays"))).serve()
     os._exit(0)
 
