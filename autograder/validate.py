@@ -535,15 +535,17 @@ def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: li
     """Cells that raised, exited, crashed or timed out (problems) and slow ones (warnings).
     ``positions`` is None when they could not be matched to the notebook (then labels say where)."""
     skipped_ids = {e["grade_id"] for e in stamp["cells"] if e.get("skip")}  # what the grader skips
-    later_bindings: list[tuple[int, set[str]]] = []
-    skipped_bindings: list[tuple[int, set[str]]] = []
-    for position, cell in enumerate(notebook.cells, start=1):
-        if cell.kind != "code":
-            continue
-        if cell.grade_id in skipped_ids:
-            skipped_bindings.append((position, _bound_names(cell.source)))
-        else:
-            later_bindings.append((position, _bound_names(cell.source)))
+    bindings: dict[str, list[tuple[int, set[str]]]] = {}
+
+    def bound(which: str) -> list[tuple[int, set[str]]]:
+        """(position, names bound) of the cells that run ("later") or are skipped; parsed only if needed."""
+        if not bindings:
+            bindings["later"], bindings["skipped"] = [], []
+            for position, cell in enumerate(notebook.cells, start=1):
+                if cell.kind == "code":
+                    key = "skipped" if cell.grade_id in skipped_ids else "later"
+                    bindings[key].append((position, _bound_names(cell.source)))
+        return bindings[which]
     for index, cell_report in enumerate(cell_reports):
         position = positions[index] if positions is not None else None
         cell = notebook.cells[position - 1] if position else None
@@ -571,7 +573,7 @@ def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: li
             traceback_text = message.split("\n", 1)[1] if "\n" in message else message
             lines = [line for line in traceback_text.strip().splitlines() if line.strip()]
             headline = "raises " + (lines[-1].strip() if lines else "an error")
-            hint = _name_error_hint(message, position, later_bindings, skipped_bindings)
+            hint = _name_error_hint(message, position, bound) if _NAME_ERROR.search(message) else ""
             message = ("raises an error (the autograder reports it too, then runs the next cell):\n"
                        + traceback_text.rstrip() + ("\n" + hint if hint else ""))
             if hint:
@@ -581,12 +583,13 @@ def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: li
         report.findings.append(Finding(kind, where, message, order_of[index], headline=headline))
 
 
-def _name_error_hint(message: str, position: int | None, later: list[tuple[int, set[str]]],
-                     skipped: list[tuple[int, set[str]]]) -> str:
+def _name_error_hint(message: str, position: int | None, bound: Any) -> str:
+    """For ``NameError: name 'x'``: where ``x`` is defined, if the grader's order explains the error."""
     match = _NAME_ERROR.search(message)
     if not match or position is None:
         return ""
     name = match.group(1)
+    later, skipped = bound("later"), bound("skipped")
     after = [p for p, names in later if p > position and name in names]
     if after:
         return (f"`{name}` is defined only later, in cell {after[0]}. It worked in Jupyter because you ran that "
@@ -736,6 +739,8 @@ def run(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- what the release gives students
 README_NAME = "README.md"
+STUDENT_WHEEL_OMITS = ("samples.py",)
+"""Modules left out of the wheel students install (they build solved submissions)."""
 
 
 def wheel_name() -> str:
@@ -806,13 +811,26 @@ def write_student_readme(folder: Path, assignment: Any) -> Path:
 
 def build_student_wheel(folder: Path) -> Path | None:
     """Build this package's wheel into ``folder`` (what ``pip install`` in the README installs);
-    None when the package is not a source checkout or pip cannot build it here."""
+    None when the package is not a source checkout or pip cannot build it here.
+
+    Built from a fresh copy of the package (``autograder/`` and ``pyproject.toml`` only), so
+    nothing else of the course folder, nor a stale ``build/`` left by an earlier build, can
+    end up in it, and two builds at once do not share a build folder. The sample-submission
+    modules (``samples.py``: filled-in notebooks for tests, demos and benchmarks, which may
+    hold answers) are left out: students never need them."""
+    import shutil
     import subprocess
+    import tempfile
 
     project = Path(__file__).resolve().parent.parent
     if not (project / "pyproject.toml").is_file():
         return None
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", str(project), "--no-deps", "-q", "-w", str(folder)],
-                          capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="autograder-wheel-") as tmp:
+        source = Path(tmp) / "src"
+        shutil.copytree(project / "autograder", source / "autograder",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", *STUDENT_WHEEL_OMITS))
+        shutil.copy2(project / "pyproject.toml", source / "pyproject.toml")
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q",
+                               "-w", str(folder)], capture_output=True, text=True)
     wheels = sorted(Path(folder).glob("autograder-*.whl"))
     return wheels[-1] if proc.returncode == 0 and wheels else None
