@@ -200,6 +200,8 @@ class Report:
                      f"({self.elapsed_s:.1f} s).")
         problems = self.problems
         warnings = [f for f in self.ordered() if not f.problem]
+        if any(f.where.startswith("cell ") for f in problems + warnings):
+            lines.append("(Cell numbers count every cell from the top of the notebook, text cells included.)")
         if problems:
             lines += ["", f"To fix ({len(problems)}), in notebook order:"]
             for number, finding in enumerate(problems, start=1):
@@ -714,6 +716,11 @@ def validate(path: Path, *, limits: Any | None = None) -> Report:
 
 
 def _unusable_message(path: Path, message: str) -> str:
+    if not path.exists():
+        here = sorted(p.name for p in path.parent.glob("*.ipynb")) if path.parent.is_dir() else []
+        return (f"{path.name}: no such file in {path.parent.resolve()}. "
+                + (f"Notebooks there: {', '.join(here[:5])}." if here else
+                   "Run validate in the folder that holds your notebook, or give its path."))
     if path.suffix.lower() == ".ipynb" and "Python script" in message:
         first = ""
         try:
@@ -728,6 +735,16 @@ def _unusable_message(path: Path, message: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = (
+        "Runs your notebook the way the autograder does: cells top to bottom in a fresh process, locked\n"
+        "cells restored, skip-grading cells skipped, magics as no-ops, the autograder's time limit per\n"
+        "cell; then the visible tests. Reports, in notebook order: cells that raise, functions not\n"
+        "implemented or renamed, locked cells changed, failing visible tests, slow cells, a file too\n"
+        "large, a file named differently from the release. Needs only the notebook (and the files the\n"
+        "release put beside it); no course files, no root. It cannot show hidden-test results.\n\n"
+        "example:\n  autograder validate hw1.ipynb\n\n"
+        "exit codes: 0 ready to submit, 1 something to fix, 2 not a usable notebook.")
     parser.add_argument("notebook", type=Path, help="your notebook, e.g. hw1.ipynb (the released file, with your work)")
 
 
