@@ -406,6 +406,12 @@ def _check_locked(notebook: Any, data: dict[str, Any], stamp: dict[str, Any], re
         if not changed:
             continue
         where = f"cell {position} ({cell.grade_id})"
+        if entry.get("skip"):
+            report.findings.append(Finding(
+                "locked-changed", where, "this locked cell was changed. The autograder does not run it (it is "
+                "tagged skip-grading: plots, training), so your edit changes nothing for grading.", position,
+                problem=False))
+            continue
         if entry["role"] == "test":
             message = ("this locked test cell was changed. The autograder ignores your version (it runs its "
                        "own tests), and validate ran the released one. Undo your edit, or copy the cell back "

@@ -141,6 +141,18 @@ def test_locked_instructor_cell_edited_is_what_the_grader_restores(assignments, 
     assert grade_submission(assignments["hw1"], path).problems  # the grader says so too
 
 
+def test_edited_skip_grading_cell_is_only_worth_knowing(assignments, perfect_notebooks, tmp_path):
+    notebook = copy.deepcopy(perfect_notebooks["hw1"])
+    at = cell_index(notebook, "plot_westwood_data")
+    notebook["cells"][at]["source"] += "\nplt.title('my own title')\n"
+    path = student_folder(tmp_path, assignments["hw1"], notebook)
+    report = validate(path)
+    assert report.ready
+    [note] = only(report, "locked-changed")
+    assert not note.problem and note.where == f"cell {at + 1} (plot_westwood_data)"
+    assert grade_submission(assignments["hw1"], path).problems == []  # the grader agrees: nothing to fix
+
+
 @pytest.mark.slow
 def test_cell_that_loops(assignments, perfect_notebooks, tmp_path):
     notebook = copy.deepcopy(perfect_notebooks["hw1"])
