@@ -9,8 +9,10 @@ Conventions (CS231n's, as in HW3 and HW4): a forward pass returns
 ``(out, cache)``; its backward pass takes ``(dout, cache)``. Images are
 (N, C, H, W); filters (F, C, HH, WW); the convolution is a cross-correlation
 (the filter is not flipped) with ``pad`` zeros on both sides of H and W.
-HW3's affine/ReLU/softmax layers and HW4's batch norm are imported from their
-references: HW5's notebook has students paste their own versions of those.
+HW5's notebook has students paste their own HW3 affine/ReLU/softmax layers and
+HW4 batch norm; the reference carries private copies of those (below) instead
+of importing ``reference.hw3``/``reference.hw4``, because the Gradescope
+autograder zip ships only ``reference/hw5/``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from reference.hw3 import affine_backward, affine_forward, affine_relu_backward, affine_relu_forward, softmax_loss
-from reference.hw4 import batchnorm_backward, batchnorm_forward
 
 __all__ = [
     "conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive",
@@ -30,6 +30,74 @@ __all__ = [
 ]
 
 
+# ---------------------------------------------------------------- HW3/HW4 layers (CS231n conventions)
+def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
+    """x (N, d1, ..., dk) flattened to (N, D); w (D, M); b (M,). Returns (out (N, M), cache)."""
+    return x.reshape(x.shape[0], -1) @ w + b, (x, w)
+
+
+def affine_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """dout (N, M). Returns (dx shaped like x, dw (D, M), db (M,))."""
+    x, w = cache
+    return (dout @ w.T).reshape(x.shape), x.reshape(x.shape[0], -1).T @ dout, dout.sum(axis=0)
+
+
+def affine_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
+    """max(0, affine(x)): out (N, M)."""
+    a, fc_cache = affine_forward(x, w, b)
+    return np.maximum(0, a), (fc_cache, a)
+
+
+def affine_relu_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of affine_relu_forward: (dx, dw, db)."""
+    fc_cache, a = cache
+    return affine_backward(dout * (a > 0), fc_cache)
+
+
+def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of scores x (N, C) with labels y (N,); returns (loss, dx (N, C))."""
+    shifted = x - x.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    N = x.shape[0]
+    dx = np.exp(log_probs)
+    dx[np.arange(N), y] -= 1
+    return float(-log_probs[np.arange(N), y].mean()), dx / N
+
+
+def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: dict) -> tuple[np.ndarray, Any]:
+    """HW4's batch norm: x (N, D), gamma/beta (D,); bn_param "mode", "eps" (1e-5), "momentum" (0.9),
+    "running_mean"/"running_var" (D,), updated in place in train mode with the biased batch variance."""
+    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+    D = x.shape[1]
+    running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
+    running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
+    cache = None
+    if bn_param["mode"] == "train":
+        mean, var = x.mean(axis=0), x.var(axis=0)
+        inv_std = 1.0 / np.sqrt(var + eps)
+        x_hat = (x - mean) * inv_std
+        out = gamma * x_hat + beta
+        cache = (x_hat, gamma, inv_std)
+        running_mean = momentum * running_mean + (1 - momentum) * mean
+        running_var = momentum * running_var + (1 - momentum) * var
+    elif bn_param["mode"] == "test":
+        out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+    else:
+        raise ValueError(f"invalid batch norm mode {bn_param['mode']!r}")
+    bn_param["running_mean"], bn_param["running_var"] = running_mean, running_var
+    return out, cache
+
+
+def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train-mode batch norm backward: dout (N, D) -> (dx (N, D), dgamma (D,), dbeta (D,))."""
+    x_hat, gamma, inv_std = cache
+    N = dout.shape[0]
+    dx_hat = dout * gamma
+    dx = inv_std / N * (N * dx_hat - dx_hat.sum(axis=0) - x_hat * np.sum(dx_hat * x_hat, axis=0))
+    return dx, np.sum(dout * x_hat, axis=0), dout.sum(axis=0)
+
+
+# ---------------------------------------------------------------- HW5
 def conv_output_shape(x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: int, pad: int) -> tuple[int, int, int, int]:
     """(N, F, H', W') for x (N, C, H, W) and w (F, C, HH, WW); ValueError if the sizes do not tile."""
     N, _, H, W = x_shape
