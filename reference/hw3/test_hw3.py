@@ -344,6 +344,12 @@ def test_softmax_loss_large_scores(student, reference):
 # =====================================================================
 def set_params(student, net, params: dict[str, np.ndarray], call: str) -> None:
     """Put the test's parameters into the student's net (its own `params` dict)."""
+    current = net.params  # a copy: only its keys are used, to say clearly what __init__ left out
+    assert_true(isinstance(current, dict),
+                f"{call}: self.params should be a dict of arrays made in __init__, got {describe(current)}.")
+    missing = [k for k in params if k not in current]
+    assert_true(not missing, f"{call}: after __init__, self.params has no {', '.join(missing)} "
+                             f"(keys found: {sorted(map(str, current))}).")
     student.define(SET_PARAMS)(net, params)
 
 
