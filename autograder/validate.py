@@ -554,6 +554,7 @@ def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: li
                     key = "skipped" if cell.grade_id in skipped_ids else "later"
                     bindings[key].append((position, _bound_names(cell.source)))
         return bindings[which]
+    out_of_time: list[Any] | None = None  # [the finding, how many later cells did not run either]
     for index, cell_report in enumerate(cell_reports):
         position = positions[index] if positions is not None else None
         cell = notebook.cells[position - 1] if position else None
@@ -573,7 +574,21 @@ def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: li
         message = cell_report.message
         kind = "timeout" if cell_report.status == "timeout" else "raises"
         headline = ""
-        if kind == "timeout":
+        stopped_after = re.search(r"still running after ([0-9.]+) s", message)
+        if kind == "timeout" and "total time limit" in message:  # the whole notebook's budget ran out earlier
+            if out_of_time is not None:
+                out_of_time[1] += 1
+                continue
+            message = (f"not run: the notebook used up the autograder's total time of "
+                       f"{limits.submission_timeout_s:g} s for all cells and tests before this cell.")
+            out_of_time = [Finding(kind, where, message, order_of[index], headline=message), 0]
+            report.findings.append(out_of_time[0])
+            continue
+        elif kind == "timeout" and stopped_after and float(stopped_after.group(1)) < limits.cell_timeout_s - 0.01:
+            message = (f"stopped after {float(stopped_after.group(1)):.1f} s, when the notebook ran out of the autograder's "
+                       f"total time ({limits.submission_timeout_s:g} s for all cells and tests). Make the slow "
+                       "cells faster.")
+        elif kind == "timeout":
             message = (f"still running after {limits.cell_timeout_s:g} s, the autograder's limit for one cell, "
                        "so it was stopped (an endless loop, or code much slower than a vectorized solution?). "
                        "Later cells ran without it.")
@@ -589,6 +604,8 @@ def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: li
         else:  # exit, crashed: the session's own words say what happened
             message = message.replace(plan.cells[index].label, "this cell", 1)
         report.findings.append(Finding(kind, where, message, order_of[index], headline=headline))
+    if out_of_time is not None and out_of_time[1]:
+        out_of_time[0].message += f" Nor did the {out_of_time[1]} cells after it, nor the visible tests."
 
 
 def _name_error_hint(message: str, position: int | None, bound: Any) -> str:
@@ -683,6 +700,8 @@ def _report_visible(notebook: Any, stamp: dict[str, Any], tests: list[dict[str, 
         function = gid.removeprefix("test_")
         if function in stubbed and ("NotImplementedError" in message or "NameError" in message):
             continue  # already reported at the function itself
+        if "total time limit" in message and any("total time" in f.message for f in report.findings):
+            continue  # said once, at the first cell that did not run
         tested = positions.get(function)
         fix = f"Fix `{function}`" + (f" (cell {tested})." if tested else ".") if function in positions else ""
         if cell_report.status == "timeout":
@@ -755,7 +774,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = validate(args.notebook)
+    try:
+        report = validate(args.notebook)
+    except Exception:  # validate's own failure, not a verdict on the notebook: say so, keep the details
+        import traceback
+
+        traceback.print_exc()
+        print(f"autograder validate {args.notebook}\n\nvalidate itself failed (details above); this says "
+              "nothing about your notebook. Tell your course staff, with the message above.", file=sys.stdout)
+        return 2
     print(report.render())
     return report.exit_code
 

@@ -199,6 +199,20 @@ def test_magics_are_no_ops_and_skipped_cells_do_not_run(assignments, perfect_not
     assert report.ready, report.render()
 
 
+def test_notebook_over_the_total_time_is_said_once(assignments, perfect_notebooks, tmp_path):
+    notebook = copy.deepcopy(perfect_notebooks["hw1"])
+    notebook["metadata"][STAMP_KEY]["limits"].update(submission_timeout_s=2, cell_timeout_s=1.5)
+    at = cell_index(notebook, "polynomial_features")
+    for _ in range(3):
+        notebook["cells"].insert(at, code_cell("import time\ntime.sleep(1.0)\n"))
+    report = validate(student_folder(tmp_path, assignments["hw1"], notebook))
+    sleepers = {f"cell {at + k}" for k in (1, 2, 3)}
+    assert {f.kind for f in report.problems} == {"timeout"}
+    assert {f.where.split(" (")[0] for f in report.problems} <= sleepers  # nothing after them is listed
+    [not_run] = [f for f in report.problems if f.message.startswith("not run")]  # said once
+    assert "total time of 2 s" in not_run.message and "nor the visible tests" in not_run.message
+
+
 def test_slow_cell_is_a_warning_not_a_problem(assignments, perfect_notebooks, tmp_path):
     notebook = copy.deepcopy(perfect_notebooks["hw1"])
     notebook["metadata"][STAMP_KEY]["limits"]["cell_timeout_s"] = 2
