@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.testing import GradingFailure, as_array, assert_close, assert_shape, assert_true, describe, rng
+from autograder.testing import assert_close, assert_shape, assert_true, describe, rng
 
 points = pytest.mark.points
 task = pytest.mark.task
@@ -51,7 +51,6 @@ TOL = 1e-6
 # Helpers evaluated inside the student process (student.define).
 SET_PARAMS = "lambda net, params: net.params.update(params)"
 SEED_NUMPY = "lambda seed: __import__('numpy').random.seed(seed)"
-MAKE_FLOAT64_NET = "lambda cls, hidden_dims, **kw: cls(hidden_dims, dtype=__import__('numpy').float64, **kw)"
 MAKE_NET_WITH_DTYPE = "lambda cls, hidden_dims, dtype, **kw: cls(hidden_dims, dtype=getattr(__import__('numpy'), dtype), **kw)"
 
 
@@ -493,7 +492,7 @@ def test_two_layer_net_shapes(student, reference):
 def fc_case(student, reference, hidden_dims, *, input_dim, num_classes, reg, params):
     kw = dict(input_dim=input_dim, num_classes=num_classes, reg=reg, weight_scale=1e-2)
     call = f"FullyConnectedNet({hidden_dims}, {kwargs_str(**kw)}, dtype=np.float64)"
-    net = student.define(MAKE_FLOAT64_NET)(student.ref("FullyConnectedNet"), list(hidden_dims), **kw)
+    net = student.define(MAKE_NET_WITH_DTYPE)(student.ref("FullyConnectedNet"), list(hidden_dims), "float64", **kw)
     set_params(student, net, params, call)
     ref_net = reference.FullyConnectedNet(list(hidden_dims), dtype=np.float64, **kw)
     ref_net.params.update(params)
