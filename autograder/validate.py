@@ -47,6 +47,8 @@ project) states no per-file limit for programming-assignment uploads; the grader
 refuses notebooks above ``notebook.MAX_NOTEBOOK_BYTES`` (64 MB) and Gradescope's container
 has 768 MB of memory. 20 MB is a conservative budget far above any honest notebook (a
 solved HW1 is about 70 kB; a few plots add about 50 kB each), and well below both."""
+AT_THE_END = 1e9
+"""Finding.order of the last things to do before uploading (rename, clear outputs)."""
 SLOW_CELL_FRACTION = 0.5
 """A cell that takes more than this share of the grader's per-cell limit here gets a
 warning: Gradescope's machine (0.5 vCPU) is usually slower than a laptop."""
@@ -133,7 +135,8 @@ class Finding:
     message: str
     """What is wrong and what to do."""
     order: float = 0.0
-    """Position in the notebook (1-based cell number; 0 for the whole file)."""
+    """Position in the notebook (1-based cell number); 0 for what must be right before cells can run
+    (support files), ``AT_THE_END`` for what is done last (the file's name and size)."""
     problem: bool = True
     """False for a warning that does not stop the notebook being ready."""
     subject: str = ""
@@ -348,7 +351,7 @@ def _check_file(path: Path, data: dict[str, Any], stamp: dict[str, Any], report:
         report.findings.append(Finding(
             "file-name", path.name,
             f"the release calls this notebook `{expected}`. Rename it to `{expected}` before you upload it "
-            "(Gradescope grades a single notebook whatever its name, but with several it must guess).", 0))
+            "(Gradescope grades a single notebook whatever its name, but with several it must guess).", AT_THE_END))
     size = path.stat().st_size
     limit = int(stamp.get("max_upload_bytes") or UPLOAD_LIMIT_BYTES)
     if size > limit:
@@ -365,7 +368,7 @@ def _check_file(path: Path, data: dict[str, Any], stamp: dict[str, Any], report:
             "(Gradescope uploads and the grader's memory). "
             + ("Its outputs are the bulk: " + "; ".join(biggest) + ". " if biggest else "")
             + "Clear them (Edit > Clear Outputs of All Cells, or Kernel > Restart & Clear Output), save, "
-            "and validate again.", 0))
+            "and validate again.", AT_THE_END))
     support: list[Path] = []
     for name, digest in sorted((stamp.get("support_files") or {}).items()):
         candidate = path.parent / name
@@ -704,6 +707,12 @@ def _report_visible(notebook: Any, stamp: dict[str, Any], tests: list[dict[str, 
             continue  # said once, at the first cell that did not run
         tested = positions.get(function)
         fix = f"Fix `{function}`" + (f" (cell {tested})." if tested else ".") if function in positions else ""
+        missing = _NAME_ERROR.search(message)
+        called = set(re.findall(r", in ([A-Za-z_][A-Za-z0-9_]*)\n", message))
+        cause = (missing.group(1) if missing and missing.group(1) in stubbed else
+                 next((n for n in sorted(stubbed & called) if "NotImplementedError" in message), ""))
+        if cause:  # it fails only because of a function already reported above
+            fix = f"It fails because `{cause}` is not written or not defined yet (above): fix that first."
         if cell_report.status == "timeout":
             message = f"the visible test did not finish: {message} {fix}".rstrip()
             headline = "the visible test did not finish"

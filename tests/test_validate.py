@@ -116,6 +116,8 @@ def test_renamed_function(assignments, perfect_notebooks, tmp_path):
     assert missing.where.startswith(f"cell {at + 1} ")
     assert "rename it to `fit_leastsquares`" in missing.message
     assert report.problems[0] is missing and report.exit_code == 1
+    knock_on = [f for f in only(report, "visible-test") if f.subject == "test_select_degree"]  # calls it
+    assert knock_on and "fails because `fit_least_squares`" in knock_on[0].message
 
 
 def test_locked_test_cell_edited(assignments, perfect_notebooks, tmp_path):
