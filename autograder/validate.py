@@ -588,9 +588,9 @@ def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: li
             report.findings.append(out_of_time[0])
             continue
         elif kind == "timeout" and stopped_after and float(stopped_after.group(1)) < limits.cell_timeout_s - 0.01:
-            message = (f"stopped after {float(stopped_after.group(1)):.1f} s, when the notebook ran out of the autograder's "
-                       f"total time ({limits.submission_timeout_s:g} s for all cells and tests). Make the slow "
-                       "cells faster.")
+            message = (f"stopped after {float(stopped_after.group(1)):.1f} s, when the notebook ran out of the "
+                       f"autograder's total time ({limits.submission_timeout_s:g} s for all cells and tests). "
+                       "Make the slow cells faster.")
         elif kind == "timeout":
             message = (f"still running after {limits.cell_timeout_s:g} s, the autograder's limit for one cell, "
                        "so it was stopped (an endless loop, or code much slower than a vectorized solution?). "

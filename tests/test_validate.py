@@ -234,7 +234,8 @@ def test_support_file_changed_or_missing(assignments, perfect_notebooks, tmp_pat
     with open(path.parent / support, "a") as handle:
         handle.write("\nSEED = 0  # my own tweak\n")
     [changed] = validate(path).problems
-    assert (changed.kind, changed.where) == ("support-file", support) and "differs from the release's" in changed.message
+    assert (changed.kind, changed.where) == ("support-file", support)
+    assert "differs from the release's" in changed.message
     (path.parent / support).unlink()
     missing = [f for f in validate(path).problems if f.kind == "support-file"]
     assert len(missing) == 1 and "is not beside your notebook" in missing[0].message
@@ -346,7 +347,8 @@ def _solution_lines(source_notebook: Path, released_text: str) -> set[str]:
     lines: set[str] = set()
     for cell in json.loads(source_notebook.read_text())["cells"]:
         text = "".join(cell.get("source", ""))
-        for block in re.findall(r"### BEGIN (?:SOLUTION|HIDDEN TESTS)(.*?)### END (?:SOLUTION|HIDDEN TESTS)", text, re.S):
+        regions = re.findall(r"### BEGIN (?:SOLUTION|HIDDEN TESTS)(.*?)### END (?:SOLUTION|HIDDEN TESTS)", text, re.S)
+        for block in regions:
             for line in block.splitlines():
                 line = line.strip()
                 if len(line) >= 25 and not line.startswith("#") and line not in released_text:
