@@ -256,3 +256,19 @@ def test_roster_errors_name_line_and_column(tmp_path, course):
     roster.write_text("SID,Name,Track,Extra time\n905000001,Ada,msol,1.5x\n905000002,Bob,,\n")
     students = read_roster(roster, course, "midterm")
     assert [(s.track, s.extra_time) for s in students] == [("online", "1.5x"), ("undergraduate", "")]
+
+
+@pytest.mark.slow
+def test_the_exam_release_is_nbgraders_cell_by_cell():
+    from autograder.assignment import load_assignment
+    from autograder.exam.build import released_template
+    from autograder.release import release_notebook
+
+    assignment = load_assignment("midterm", ROOT / "course.yaml")
+    ours = released_template(assignment)
+    theirs = release_notebook(assignment)
+    for mine, nbgrader_cell in zip(ours["cells"], theirs["cells"], strict=True):
+        if render.source_text(nbgrader_cell).strip() == "# YOUR CODE HERE\nraise NotImplementedError()":
+            continue  # nbgrader stubs a solution cell without markers; an exam gives its answer cell as written
+        assert render.source_text(mine) == render.source_text(nbgrader_cell)
+    assert "raise NotImplementedError()" in render.source_text(ours["cells"][-1])

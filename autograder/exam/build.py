@@ -4,7 +4,7 @@ For each roster SID (issued once, recorded in the gradebook, reused on every lat
 
     DIR/notebooks/<sid>/midterm.ipynb   the student's notebook: name and SID at the top, their numbers
     DIR/print/<sid>-midterm.pdf         printable exam (in-person tracks), name and SID on every page
-    DIR/keys/<sid>-key.pdf              one-page answer key for the TAs (in-person tracks)
+    DIR/keys/<sid>-key.html             one-page answer key for the TAs (in-person tracks; prints on one page)
     DIR/keys/keys.csv                   every student's parameters and answers (for the TAs)
 
 The roster is a CSV with columns ``SID`` (required), ``name``, ``email``, ``track`` (name or alias from
@@ -32,7 +32,7 @@ from autograder.exam.questions import ExamSpec, shown
 from autograder.exam.variants import IssuedExam, Student, issue_exam, load_secret, normalize_sid
 from autograder.exam.windows import AccommodationError, parse_accommodation, window_for
 
-PAGES_PER_CHUNK = 100  # students per printed document (one browser tab each)
+PAGES_PER_CHUNK = 50  # students per printed document
 
 _COLUMNS = {
     "sid": ("sid", "student id", "studentid", "student_id", "uid", "id"),
@@ -105,20 +105,39 @@ def load_spec(assignment: Any) -> ExamSpec:
 
 
 def released_template(assignment: Any) -> dict[str, Any]:
-    """The released exam template (solutions removed by nbgrader), cached beside the source by mtime."""
-    from autograder.release import release_notebook
+    """The exam template as students get it: what nbgrader's release does to it, done here without
+    importing nbgrader (seconds of start-up): each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region
+    of a solution cell becomes ``# YOUR CODE HERE`` / ``raise NotImplementedError()`` at the marker's
+    indentation, outputs are cleared, and the result is refused if a marker is left. An exam's answer cells
+    (``q2_loss = None  # a number``) have no markers and are given as written.
+    ``tests/test_exam_variants.py`` checks that this equals nbgrader's release cell by cell."""
+    from autograder.release import check_no_leaks
 
-    released = release_notebook(assignment)
-    # nbgrader replaces a solution cell without BEGIN/END SOLUTION markers by a stub; an exam's answer cells
-    # (``q2_loss = None  # a number``) are given to students as written
-    source = json.loads(Path(assignment.source_notebook).read_text(encoding="utf-8"))
-    originals = {((c.get("metadata") or {}).get("nbgrader") or {}).get("grade_id"): c for c in source["cells"]}
+    released = json.loads(Path(assignment.source_notebook).read_text(encoding="utf-8"))
     for cell in released["cells"]:
-        grade_id = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id")
-        original = originals.get(grade_id) if grade_id else None
-        if original is not None and cell.get("cell_type") == "code" and "BEGIN SOLUTION" not in render.source_text(original):
-            cell["source"] = original["source"]
+        if cell.get("cell_type") != "code":
+            continue
+        cell["outputs"], cell["execution_count"] = [], None
+        if ((cell.get("metadata") or {}).get("nbgrader") or {}).get("solution"):
+            cell["source"] = strip_solution(render.source_text(cell))
+    check_no_leaks(json.dumps(released), Path(assignment.source_notebook).name)
     return released
+
+
+def strip_solution(source: str) -> str:
+    """Replace every BEGIN/END SOLUTION region by nbgrader's stub, at the region's indentation."""
+    out, inside = [], False
+    for line in source.split("\n"):
+        marker = line.strip()
+        if marker.startswith("### BEGIN SOLUTION"):
+            indent = line[: len(line) - len(line.lstrip())]
+            out += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
+            inside = True
+        elif marker.startswith("### END SOLUTION"):
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
 
 
 @dataclass
@@ -217,16 +236,19 @@ def student_line(exam: IssuedExam, spec: ExamSpec) -> str:
 
 def print_exams(spec: ExamSpec, template: dict[str, Any], items: list[tuple[IssuedExam, dict[str, str]]],
                 out: Path, exam_name: str) -> tuple[int, int]:
-    """Printable exam and key PDFs of ``items``: each chunk of students is one HTML document printed once
-    by one Chromium (two tabs), then split into one PDF per student by page count. Returns (exams, keys)."""
-    from pypdf import PdfReader, PdfWriter
-
+    """Printable exam PDFs and TA key pages (HTML) of ``items``. Starting Chromium costs about a second and printing one small
+    document through it tens of milliseconds, so students are printed in chunks: each chunk is one HTML
+    document (every page a fixed-height section headed by the student's name and SID) printed once by one
+    headless Chromium (two tabs, each with its own renderer process), then split into one PDF per student
+    by page count, in the tab's thread while the browser prints the next chunk. Returns (exams, keys)."""
     from autograder.exam.pdf import PdfPrinter
 
     per_exam = 1 + len(spec.questions)
     scratch = Path(tempfile.mkdtemp(prefix="autograder-exam-print-"))
+    (out / "print").mkdir(parents=True, exist_ok=True)
+    (out / "keys").mkdir(parents=True, exist_ok=True)
     jobs: list[tuple[Path, Path, str]] = []
-    chunks: list[tuple[list[IssuedExam], Path, Path]] = []
+    plan: dict[Path, tuple[list[IssuedExam], int, str, str]] = {}
     try:
         for start in range(0, len(items), PAGES_PER_CHUNK):
             chunk = items[start:start + PAGES_PER_CHUNK]
@@ -236,36 +258,48 @@ def print_exams(spec: ExamSpec, template: dict[str, Any], items: list[tuple[Issu
                 pages += render.printable_pages(spec, template, values, line)
                 keys.append(render.key_page(spec, exam, line))
             n = start // PAGES_PER_CHUNK
-            for kind, content in (("exam", pages), ("key", keys)):
+            students = [e for e, _ in chunk]
+            for exam, key in zip(students, keys):  # keys: one HTML page per student (print from a browser)
+                (out / "keys" / f"{exam.student.sid}-key.html").write_text(
+                    render.html_document([key], f"{spec.title}: key {exam.student.sid}"), encoding="utf-8")
+            for kind, content, size, folder, suffix in (("exam", pages, per_exam, "print", exam_name),):
                 html_path = scratch / f"{kind}-{n}.html"
                 html_path.write_text(render.html_document(content, f"{spec.title}: {kind}s"), encoding="utf-8")
                 jobs.append((html_path, scratch / f"{kind}-{n}.pdf", ""))
-            chunks.append(([e for e, _ in chunk], scratch / f"exam-{n}.pdf", scratch / f"key-{n}.pdf"))
+                plan[scratch / f"{kind}-{n}.pdf"] = (students, size, folder, suffix)
+        counts = {"print": 0, "keys": len(items)}
+
+        def split(job: tuple[Path, Path, str]) -> None:
+            students, size, folder, suffix = plan[job[1]]
+            counts[folder] += split_pdf(job[1], [(out / folder / f"{e.student.sid}-{suffix}.pdf",
+                                                  f"{spec.title}: {e.student.sid}") for e in students], size)
+
+        # long documents first, so that the two tabs finish together
+        jobs.sort(key=lambda job: -plan[job[1]][1] * len(plan[job[1]][0]))
         with PdfPrinter(tabs=2, header=False) as printer:
-            printer.print_many(jobs)
-        (out / "print").mkdir(parents=True, exist_ok=True)
-        (out / "keys").mkdir(parents=True, exist_ok=True)
-        exams = keys = 0
-        for students, exam_pdf, key_pdf in chunks:
-            for pdf, size, folder, suffix in ((exam_pdf, per_exam, "print", exam_name), (key_pdf, 1, "keys", "key")):
-                reader = PdfReader(pdf)
-                if len(reader.pages) != size * len(students):
-                    raise RuntimeError(f"printing {pdf.name}: {len(reader.pages)} pages for {len(students)} students, "
-                                       f"expected {size} each (a question overflows its page?)")
-                for i, exam in enumerate(students):
-                    writer = PdfWriter()
-                    for k in range(size):
-                        writer.add_page(reader.pages[i * size + k])
-                    writer.add_metadata({"/Title": f"{spec.title}: {exam.student.sid}"})
-                    with open(out / folder / f"{exam.student.sid}-{suffix}.pdf", "wb") as handle:
-                        writer.write(handle)
-                    if folder == "print":
-                        exams += 1
-                    else:
-                        keys += 1
-        return exams, keys
+            printer.print_many(jobs, on_done=split)
+        return counts["print"], counts["keys"]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def split_pdf(pdf: Path, targets: list[tuple[Path, str]], pages_each: int) -> int:
+    """Cut ``pdf`` into ``len(targets)`` files of ``pages_each`` pages (``(path, title)`` each); refuses a page
+    count that does not match (a page that overflowed would shift every later student)."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(pdf)
+    if len(reader.pages) != pages_each * len(targets):
+        raise RuntimeError(f"printing {pdf.name}: {len(reader.pages)} pages for {len(targets)} students, expected "
+                           f"{pages_each} each (a question overflows its page?)")
+    for i, (path, title) in enumerate(targets):
+        writer = PdfWriter()
+        for k in range(pages_each):
+            writer.add_page(reader.pages[i * pages_each + k])
+        writer.add_metadata({"/Title": title})
+        with open(path, "wb") as handle:
+            writer.write(handle)
+    return len(targets)
 
 
 def write_keys_csv(spec: ExamSpec, issued: dict[str, IssuedExam], path: Path) -> Path:

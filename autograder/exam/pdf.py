@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -188,7 +188,10 @@ class PdfPrinter:
         threading.Thread(target=self._drain, daemon=True).start()
         self.conn = _Connection(url)
         for _ in range(self.tabs_wanted):
-            target = self.conn.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            # a browser context of its own gives each tab its own renderer process: tabs print in parallel
+            context = self.conn.call("Target.createBrowserContext", {"disposeOnDetach": True})["browserContextId"]
+            target = self.conn.call("Target.createTarget", {"url": "about:blank",
+                                                            "browserContextId": context})["targetId"]
             session = self.conn.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
             tab = _Tab(self.conn, session)
             tab.call("Page.enable")
@@ -215,8 +218,11 @@ class PdfPrinter:
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         pdf_path.write_bytes(base64.b64decode(result["data"]))
 
-    def print_many(self, jobs: Iterable[tuple[Path, Path, str]]) -> int:
-        """Print every (html, pdf, header) job over the open tabs; returns how many were printed."""
+    def print_many(self, jobs: Iterable[tuple[Path, Path, str]],
+                   on_done: Callable[[tuple[Path, Path, str]], None] | None = None) -> int:
+        """Print every (html, pdf, header) job over the open tabs; returns how many were printed.
+        ``on_done(job)`` runs in the tab's thread after each job (e.g. to split its PDF while the
+        browser prints the next one)."""
         queue = list(jobs)
         lock = threading.Lock()
         errors: list[BaseException] = []
@@ -231,6 +237,8 @@ class PdfPrinter:
                     job = queue.pop(0)
                 try:
                     self.print_one(tab, *job)
+                    if on_done is not None:
+                        on_done(job)
                 except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
                     with lock:
                         errors.append(exc)

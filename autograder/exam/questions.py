@@ -28,6 +28,7 @@ the student read.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import math
@@ -204,6 +205,17 @@ class Part:
     """How feedback names it, e.g. ``"the loss L"``."""
 
 
+@functools.lru_cache(maxsize=None)
+def _source_hash(*funcs: Callable[..., Any]) -> str:
+    digest = hashlib.sha256()
+    for func in funcs:
+        try:
+            digest.update(inspect.getsource(func).encode())
+        except (OSError, TypeError):
+            digest.update(repr(func).encode())
+    return digest.hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Question:
     """One exam question: generator, answer function, text, parts (see the module docstring)."""
@@ -229,13 +241,8 @@ class Question:
 
     def source_hash(self) -> str:
         """SHA-256 (16 hex) of the generator's and the answer function's source code."""
-        digest = hashlib.sha256()
-        for func in (self.generate, self.answer):
-            try:
-                digest.update(inspect.getsource(func).encode())
-            except (OSError, TypeError):
-                digest.update(repr(func).encode())
-        return digest.hexdigest()[:16]
+        return _source_hash(self.generate, self.answer)
+
 
     def displayed(self, params: dict[str, Any], order: list[int] | None = None) -> dict[str, str]:
         """``{placeholder: text}`` for this question's text; ``options`` lettered in the student's order."""

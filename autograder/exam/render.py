@@ -108,10 +108,10 @@ PRINT_CSS = """
 body { font-family: 'DejaVu Serif', serif; font-size: 11pt; margin: 0; color: #111; }
 .page { height: 9.95in; overflow: hidden; break-after: page; position: relative; }
 .page:last-child { break-after: auto; }
-.top { font-family: sans-serif; font-size: 9pt; display: flex; justify-content: space-between;
+.top { font-size: 9pt; display: flex; justify-content: space-between;
        border-bottom: 1px solid #888; padding-bottom: 2px; margin-bottom: 8px; }
 code { font-family: 'DejaVu Sans Mono', monospace; font-size: 9.5pt; }
-.box { border: 1px solid #555; margin-top: 8px; padding: 4px 6px; font-family: sans-serif; font-size: 9pt; color: #444; }
+.box { border: 1px solid #555; margin-top: 8px; padding: 4px 6px; font-size: 9pt; color: #444; }
 h1 { font-size: 16pt; } h2 { font-size: 13pt; margin: 4px 0; }
 .key td, .key th { border: 1px solid #999; padding: 3px 6px; text-align: left; vertical-align: top; font-size: 9.5pt; }
 .key { border-collapse: collapse; width: 100%; }
