@@ -215,7 +215,9 @@ class Report:
                 lines.append(_item("- ", finding))
         if self.visible:
             passed = sum(v.passed for v in self.visible)
-            lines += ["", f"Visible tests: {passed} of {len(self.visible)} passed."]
+            unrun = sum(1 for f in self.findings if f.kind == "visible-test" and not f.problem)
+            lines += ["", f"Visible tests: {passed} of {len(self.visible)} passed"
+                      + (f"; {unrun} could not run here (see above)." if unrun else ".")]
         lines += ["", "Hidden tests: validate cannot show their results. The autograder runs more tests "
                   "than the visible ones, and your score comes from those.", "", self.last_line()]
         return "\n".join(lines)
@@ -713,6 +715,16 @@ def _report_visible(notebook: Any, stamp: dict[str, Any], tests: list[dict[str, 
                  next((n for n in sorted(stubbed & called) if "NotImplementedError" in message), ""))
         if cause:  # it fails only because of a function already reported above
             fix = f"It fails because `{cause}` is not written or not defined yet (above): fix that first."
+        elif missing and any(missing.group(1) in _bound_names(str(e.get("source", "")))
+                             for e in stamp["cells"] if e.get("skip")):
+            # the test needs a cell the autograder skips (the assignment's doing, not the student's)
+            name = missing.group(1)
+            report.findings.append(Finding(
+                "visible-test", f"cell {positions[gid]} ({gid})" if gid in positions else f"visible test `{gid}`",
+                f"validate could not run this visible test: it uses `{name}`, which only a cell the autograder "
+                "skips defines (skip-grading). Run the test in Jupyter instead.",
+                float(positions.get(gid) or _order_for_grade_id(notebook, stamp, gid)), problem=False, subject=gid))
+            continue
         if cell_report.status == "timeout":
             message = f"the visible test did not finish: {message} {fix}".rstrip()
             headline = "the visible test did not finish"

@@ -190,13 +190,9 @@ def test_magics_are_no_ops_and_skipped_cells_do_not_run(assignments, perfect_not
     at = cell_index(notebook, "polynomial_features")
     notebook["cells"].insert(at, code_cell("%matplotlib inline\n!pip install nothing-at-all\n%time x = 1\n"))
     notebook["cells"][at + 1]["metadata"]["tags"] = ["skip-grading"]  # a student's tag: the grader runs it anyway
-    # a release whose skip-grading cell would fail if it ran (source, stamp and checksum agree)
-    skipped = notebook["cells"][cell_index(notebook, "demo_least_squares")]
-    assert "skip-grading" in skipped["metadata"]["tags"]
-    skipped["source"] = "raise RuntimeError('a skip-grading cell ran')\n"
-    skipped["metadata"]["nbgrader"]["checksum"] = nbgrader_checksum(skipped)
-    [entry] = [e for e in notebook["metadata"][STAMP_KEY]["cells"] if e["grade_id"] == "demo_least_squares"]
-    entry["source"] = skipped["source"]
+    # a release whose skip-grading cell would fail if it ran
+    assert "skip-grading" in notebook["cells"][cell_index(notebook, "demo_least_squares")]["metadata"]["tags"]
+    _rewrite_released_cell(notebook, "demo_least_squares", "raise RuntimeError('a skip-grading cell ran')\n")
     report = validate(student_folder(tmp_path, assignments["hw1"], notebook))
     assert report.ready, report.render()
 
@@ -213,6 +209,29 @@ def test_notebook_over_the_total_time_is_said_once(assignments, perfect_notebook
     assert {f.where.split(" (")[0] for f in report.problems} <= sleepers  # nothing after them is listed
     [not_run] = [f for f in report.problems if f.message.startswith("not run")]  # said once
     assert "total time of 2 s" in not_run.message and "nor the visible tests" in not_run.message
+
+
+def _rewrite_released_cell(notebook: dict[str, Any], grade_id: str, source: str) -> None:
+    """Change a locked cell as a release would have it (source, nbgrader checksum and stamp agree)."""
+    cell = notebook["cells"][cell_index(notebook, grade_id)]
+    cell["source"] = source
+    cell["metadata"]["nbgrader"]["checksum"] = nbgrader_checksum(cell)
+    [entry] = [e for e in notebook["metadata"][STAMP_KEY]["cells"] if e["grade_id"] == grade_id]
+    entry["source"] = source
+
+
+def test_visible_test_needing_a_skipped_cell_is_not_held_against_the_student(assignments, perfect_notebooks,
+                                                                             tmp_path):
+    notebook = copy.deepcopy(perfect_notebooks["hw1"])
+    _rewrite_released_cell(notebook, "plot_setup", "from math import isclose as close_enough\n")  # skip-grading
+    test = notebook["cells"][cell_index(notebook, "test_squared_error_loss")]
+    _rewrite_released_cell(notebook, "test_squared_error_loss",
+                           "".join(test["source"]) + "\nassert close_enough(1.0, 1.0)\n")
+    report = validate(student_folder(tmp_path, assignments["hw1"], notebook))
+    assert report.ready, report.render()
+    [note] = only(report, "visible-test")
+    assert not note.problem and "uses `close_enough`" in note.message
+    assert "1 could not run here" in report.render()
 
 
 def test_slow_cell_is_a_warning_not_a_problem(assignments, perfect_notebooks, tmp_path):
