@@ -16,8 +16,9 @@ Conventions (CS231n's, as in HW3):
 * Dropout is inverted dropout; ``p`` is the probability of *keeping* a unit.
   With ``seed`` the mask is ``np.random.default_rng(seed).random(x.shape) < p``.
 
-HW3's layers come from ``reference.hw3`` (HW4's notebook has students paste
-their own HW3 versions). Checked against CS231n's published figures and
+HW3's layers come from ``_hw3_layers.py``, a copy of ``reference.hw3``'s (the
+Gradescope zip holds only this package); HW4's notebook has students paste
+their own HW3 versions. Checked against CS231n's published figures and
 centred differences in ``tests/test_hw4_reference.py``.
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from reference.hw3 import affine_backward, affine_forward, relu_backward, relu_forward, softmax_loss
+from reference.hw4._hw3_layers import affine_backward, affine_forward, relu_backward, relu_forward, softmax_loss
 
 __all__ = [
     "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam",
