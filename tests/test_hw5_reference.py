@@ -64,6 +64,43 @@ def test_reference_is_self_contained():
     assert imported and not any(name.startswith("reference") for name in imported), imported
 
 
+def test_reference_copies_of_the_hw3_and_hw4_layers_agree_with_their_references():
+    """HW5's reference carries its own affine/ReLU/softmax and batch norm; they must be HW3's and HW4's."""
+    import reference.hw3 as hw3
+    import reference.hw4 as hw4
+
+    g = np.random.default_rng(17)
+    x, w, b = g.normal(size=(4, 2, 3)), g.normal(size=(6, 5)), g.normal(size=5)
+    dout = g.normal(size=(4, 5))
+    for name in ("affine", "affine_relu"):
+        out, cache = getattr(ref, f"{name}_forward")(x, w, b)
+        expected, expected_cache = getattr(hw3, f"{name}_forward")(x, w, b)
+        np.testing.assert_allclose(out, expected, rtol=1e-12)
+        for got, want in zip(getattr(ref, f"{name}_backward")(dout, cache),
+                             getattr(hw3, f"{name}_backward")(dout, expected_cache)):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    scores, y = 5 * g.normal(size=(6, 4)), g.integers(0, 4, size=6)
+    loss, dx = ref.softmax_loss(scores, y)
+    expected_loss, expected_dx = hw3.softmax_loss(scores, y)
+    assert abs(loss - expected_loss) < 1e-12
+    np.testing.assert_allclose(dx, expected_dx, rtol=1e-12, atol=1e-15)
+
+    xs = [3 * g.normal(size=(8, 3)) + 2 for _ in range(3)]
+    gamma, beta, dout = g.normal(size=3), g.normal(size=3), g.normal(size=(8, 3))
+    ours, theirs = {"mode": "train", "momentum": 0.8}, {"mode": "train", "momentum": 0.8}
+    for x_bn in xs:
+        out, cache = ref.batchnorm_forward(x_bn, gamma, beta, ours)
+        expected, expected_cache = hw4.batchnorm_forward(x_bn, gamma, beta, theirs)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
+        for got, want in zip(ref.batchnorm_backward(dout, cache), hw4.batchnorm_backward(dout, expected_cache)):
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    for key in ("running_mean", "running_var"):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-12)
+    ours["mode"] = theirs["mode"] = "test"
+    np.testing.assert_allclose(ref.batchnorm_forward(xs[0], gamma, beta, ours)[0],
+                               hw4.batchnorm_forward(xs[0], gamma, beta, theirs)[0], rtol=1e-12, atol=1e-14)
+
+
 # ----------------------------------------------------------------- the published figure
 def test_reference_reproduces_the_published_conv_forward_figure():
     x = np.linspace(-0.1, 0.5, num=96).reshape(2, 3, 4, 4)
