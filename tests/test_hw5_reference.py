@@ -311,6 +311,27 @@ def test_support_files_are_hw3s_and_the_release_ships_their_content(tmp_path):
         assert shipped.read_bytes() == support.read_bytes()
 
 
+def test_gradescope_zip_ships_the_support_files_and_a_reference_that_imports_on_its_own(tmp_path):
+    """The zip holds reference/hw5/ only (no other homework's reference): reference.hw5 must import from it."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from autograder.assignment import load_assignment
+    from autograder.gradescope.build import build_zip
+
+    assignment = load_assignment("hw5", ROOT / "course.yaml")
+    archive = zipfile.ZipFile(build_zip(assignment, tmp_path))
+    for support in assignment.support_files:
+        assert archive.read(f"assignments/hw5/{support.name}") == support.read_bytes()
+    root = tmp_path / "source"
+    archive.extractall(root)
+    probe = "import reference.hw5 as r; print(sorted(n for n in r.__all__))"
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "ThreeLayerConvNet" in proc.stdout
+
+
 def test_source_notebook_is_stable_under_nbformat_and_has_no_outputs():
     import nbformat
 
