@@ -59,9 +59,8 @@ class _Connection:
     def __init__(self, url: str):
         import websocket  # websocket-client
 
-        self.ws = websocket.create_connection(url, timeout=60, suppress_origin=True, max_size=None) \
-            if "max_size" in websocket.create_connection.__code__.co_varnames else \
-            websocket.create_connection(url, timeout=60, suppress_origin=True)
+        # skip_utf8_validation: websocket-client checks UTF-8 in pure Python, seconds for a PDF of a few MB
+        self.ws = websocket.create_connection(url, timeout=300, suppress_origin=True, skip_utf8_validation=True)
         self.next_id = 0
         self.lock = threading.Lock()
         self.pending: dict[int, dict[str, Any]] = {}
