@@ -264,6 +264,21 @@ def test_data_utils_is_hw2s_loader():
     assert link.is_symlink() and link.resolve() == (ROOT / "assignments" / "hw2" / "data_utils.py").resolve()
 
 
+def test_release_and_gradescope_zip_ship_the_support_files_content(assignments, tmp_path):
+    """Students and Gradescope get files, never a link that dangles outside the course."""
+    from autograder.gradescope.build import zip_entries
+    from autograder.release import release, release_notebook
+
+    assignment = assignments["hw3"]
+    folder = release(assignment, tmp_path)
+    entries = zip_entries(assignment, release_notebook(assignment))
+    for name in ("data_utils.py", "solver.py", "gradient_check.py"):
+        content = (HW3 / name).read_bytes()
+        shipped = folder / name
+        assert shipped.is_file() and not shipped.is_symlink() and shipped.read_bytes() == content
+        assert entries[f"assignments/hw3/{name}"][0] == content
+
+
 # ------------------------------------------------------------------ the suite's rules
 def test_fully_connected_net_is_the_twenty_point_optional_question(assignments):
     """The optional question for C147: its tests carry task("FullyConnectedNet") and 20 points in all,
