@@ -179,6 +179,29 @@ def _sandbox_problems(assignment: Assignment, max_points: float) -> list[str]:
     return problems
 
 
+def _import_problems(assignment: Assignment) -> list[str]:
+    """The Gradescope zip ships only ``reference/<name>/``: its code may not import another assignment's."""
+    import ast
+
+    problems = []
+    for path in sorted(assignment.reference_package.rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except SyntaxError as exc:
+            problems.append(f"{path.relative_to(assignment.course_root)}:{exc.lineno}: {exc.msg}")
+            continue
+        for node in ast.walk(tree):
+            modules = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                       else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            for module in modules:
+                parts = module.split(".")
+                if parts[0] == "reference" and len(parts) > 1 and parts[1] != assignment.name:
+                    problems.append(f"{path.relative_to(assignment.course_root)}:{node.lineno}: imports `{module}`, "
+                                    f"but the Gradescope zip ships only reference/{assignment.name}/; "
+                                    "copy what it needs into this package")
+    return problems
+
+
 def _budget_warnings(assignment: Assignment, tasks: set[str]) -> list[str]:
     limits = assignment.limits
     worst = len(tasks) * min(limits.function_budget_s, limits.call_timeout_s)
@@ -205,6 +228,7 @@ def check_assignment(name: str, course_file: Path | None = None, *, sandbox: boo
                                f"{', '.join(c.name for c in course.components)}), so it would count for nothing")
     cells = _source_cells(assignment.source_notebook)
     report.problems += _notebook_problems(assignment, cells)
+    report.problems += _import_problems(assignment)
     outcomes, problems = _reference_outcomes(assignment)
     report.problems += problems
     report.tests, report.points = len(outcomes), sum(o.max_score for o in outcomes)

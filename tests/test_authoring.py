@@ -106,6 +106,9 @@ MIS_SCORINGS = {
             '    assert_close(student.sigmoid(z), reference.sigmoid(z), call="sigmoid(z (4, 5))")\n', 
             '    student.sigmoid(z)\n')),
         ["test_sigmoid_matrix", "without checking the answer"]),
+    "a reference importing another assignment's": (
+        dict(suite=SUITE.replace('import numpy as np\n', 'import numpy as np\nfrom reference.hw1 import rng as _\n', 1)),
+        ["reference/hw9/test_hw9.py:", "imports `reference.hw1`", "ships only reference/hw9/"]),
     "belongs to no component": (
         dict(course_yaml=COURSE_YAML.replace("assignments: [hw9]", "assignments: [hw8]").replace(
             "assignments:\n", "assignments:\n  hw8: {kind: homework, due: 2025-01-15, max_points: 10}\n")),
