@@ -57,6 +57,8 @@ def main() -> None:
         cpu = sum(b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime for a, b in zip(cpu0, cpu1))
         load = os.getloadavg()[0]
         phases = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
+        on_disk = len(list((tmp / "out" / "print").glob("*.pdf")))
+        assert on_disk == report.pdfs, (on_disk, report.pdfs)
         print(f"build: {report.notebooks} notebooks, {report.pdfs} printable PDFs, {report.keys} keys in {total:.1f} s "
               f"({phases}) on {os.cpu_count()} cores at load average {load:.1f}; CPU time {cpu:.1f} s "
               f"(this process and Chromium's), i.e. about {cpu / (os.cpu_count() or 1):.1f} s of wall time on idle cores")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-import re
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo

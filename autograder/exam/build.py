@@ -17,10 +17,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
-import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any, Callable
 
 from autograder.errors import UnusableInput
 from autograder.exam import render, store
-from autograder.exam.questions import ExamSpec, shown
+from autograder.exam.questions import ExamSpec
 from autograder.exam.variants import IssuedExam, Student, issue_exam, load_secret, normalize_sid
 from autograder.exam.windows import AccommodationError, parse_accommodation, window_for
 
@@ -268,11 +267,14 @@ def print_exams(spec: ExamSpec, template: dict[str, Any], items: list[tuple[Issu
                 jobs.append((html_path, scratch / f"{kind}-{n}.pdf", ""))
                 plan[scratch / f"{kind}-{n}.pdf"] = (students, size, folder, suffix)
         counts = {"print": 0, "keys": len(items)}
+        lock = threading.Lock()
 
-        def split(job: tuple[Path, Path, str]) -> None:
+        def split(job: tuple[Path, Path, str]) -> None:  # runs in both tabs' threads
             students, size, folder, suffix = plan[job[1]]
-            counts[folder] += split_pdf(job[1], [(out / folder / f"{e.student.sid}-{suffix}.pdf",
-                                                  f"{spec.title}: {e.student.sid}") for e in students], size)
+            written = split_pdf(job[1], [(out / folder / f"{e.student.sid}-{suffix}.pdf",
+                                          f"{spec.title}: {e.student.sid}") for e in students], size)
+            with lock:
+                counts[folder] += written
 
         # long documents first, so that the two tabs finish together
         jobs.sort(key=lambda job: -plan[job[1]][1] * len(plan[job[1]][0]))

@@ -195,7 +195,7 @@ def _sitting(args: argparse.Namespace) -> int:
 
     _assignment, course, _db = _load(args)
     window = window_for(course, args.exam, args.track, parse_accommodation(args.extra_time))
-    print(f"{window.track}: {window.describe()}; submissions count until {window.closes.strftime('%H:%M %Z')} "
+    print(f"{window.track}: {window.describe()}; submissions count until {window.closes.strftime('%a %d %b %H:%M %Z')} "
           f"(grace {int(GRACE.total_seconds() // 60)} min)")
     if args.request:
         answer = request_sitting(course, args.exam, args.track, dt.date.fromisoformat(args.request))

@@ -23,7 +23,6 @@ def answered(notebook: dict[str, Any], answers: dict[str, Any], *, code: str | N
     result = copy.deepcopy(notebook)
     for cell in result["cells"]:
         meta = (cell.get("metadata") or {}).get("exam") or {}
-        grade_id = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id", "")
         if cell.get("cell_type") != "code" or meta.get("given") or not meta.get("question"):
             continue
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -40,7 +39,6 @@ def answered(notebook: dict[str, Any], answers: dict[str, Any], *, code: str | N
             else:
                 lines.append(line)
         cell["source"] = "\n".join(lines)
-        del grade_id
     return result
 
 

@@ -93,7 +93,8 @@ class Window:
 
     def describe(self) -> str:
         fmt = "%a %d %b %Y %H:%M"
-        text = f"{self.start.strftime(fmt)}–{self.end.strftime('%H:%M %Z')}"
+        end_fmt = "%H:%M %Z" if self.end.date() == self.start.date() else "%a %d %b %H:%M %Z"
+        text = f"{self.start.strftime(fmt)}–{self.end.strftime(end_fmt)}"
         if self.end != self.ordinary_end:
             text += f" (your {self.accommodation.describe()}; the sitting ends at {self.ordinary_end.strftime('%H:%M')})"
         return text + f", {self.where}" if self.where else text
