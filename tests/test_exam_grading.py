@@ -322,3 +322,7 @@ def test_regrade_of_one_question_changes_exactly_the_students_it_decides(env):
         assert conn.execute("SELECT COUNT(*) FROM exam_key_log WHERE question='Q3'").fetchone()[0] == 4
     finally:
         conn.close()
+    # the homework regrade would grade without variants: for an exam it is refused, saying what to do
+    done = subprocess.run(cli + ["regrade", "midterm", "--db", str(db)], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2 and "--question Q3" in done.stderr

@@ -15,8 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_jobs(parser)
     parser.add_argument("--csv", default=None, metavar="OUT", help="also write the class CSV here afterwards")
     parser.add_argument("--question", default=None, metavar="Q",
-                        help="exams: re-grade this question (e.g. Q3) in every stored submission, after its key, "
-                             "tolerance or points changed; the issued variants are kept")
+                        help="exams: re-grade this question (e.g. Q3, or 'all') in every stored submission, after its "
+                             "key, tolerance or points changed; the issued variants are kept")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,9 +24,10 @@ def run(args: argparse.Namespace) -> int:
     if loaded is None:
         return 2
     assignment, db_path = loaded
-    if args.question:
-        from autograder.exam.cli import regrade_question_cli
-        return regrade_question_cli(assignment, db_path, args.question, args.csv)
+    from autograder.exam.cli import regrade_exam_cli  # exams: one question at a time, on the issued variants
+    handled = regrade_exam_cli(assignment, db_path, args.question, args.csv)
+    if handled is not None:
+        return handled
     from autograder.batch.core import print_problems, run_regrade, write_csv
     from autograder.batch.gradebook import Gradebook
 

@@ -221,16 +221,36 @@ ACTIONS = {"secret": _secret, "build": _build, "practice": _practice, "gradescop
            "batch": _batch, "sitting": _sitting, "trace": _trace}
 
 
-def regrade_question_cli(assignment, db_path: Path, question: str, csv_path: str | None) -> int:  # type: ignore[no-untyped-def]
-    """``autograder regrade EXAM --question Q``: print who changed and by how much."""
+def regrade_exam_cli(assignment, db_path: Path, question: str | None, csv_path: str | None) -> int | None:  # type: ignore[no-untyped-def]
+    """``autograder regrade EXAM --question Q``: print who changed and by how much. None when
+    ``assignment`` is not an exam and no question was asked (the homework regrade runs)."""
     from autograder.course import load_course
     from autograder.exam.regrade import regrade_question
 
     course = load_course(assignment.course_root / "course.yaml")
-    if course.assignment(assignment.name).kind != "exam":
-        print(f"error: --question is for exams; {assignment.name} is of kind "
-              f"{course.assignment(assignment.name).kind!r}", file=sys.stderr)
+    kind = course.assignment(assignment.name).kind
+    if kind != "exam":
+        if question is None:
+            return None
+        print(f"error: --question is for exams; {assignment.name} is of kind {kind!r}", file=sys.stderr)
         return 2
+    if question is None:
+        print(f"error: {assignment.name} is an exam: regrade one question with --question Q3 (or every question "
+              "with --question all), so that each submission is graded on its own issued variant", file=sys.stderr)
+        return 2
+    if question.lower() == "all":
+        from autograder.exam.build import load_spec
+
+        code = 0
+        for q in load_spec(assignment).questions:
+            code = max(code, regrade_exam_cli(assignment, db_path, q.name, None) or 0)
+        if csv_path:
+            from autograder.batch.core import write_csv
+            from autograder.batch.gradebook import Gradebook
+
+            with Gradebook(db_path) as book:
+                print(f"csv: {write_csv(book, assignment.name, Path(csv_path))}")
+        return code
     try:
         report = regrade_question(assignment, course, db_path, question)
     except KeyError as exc:
