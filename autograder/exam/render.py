@@ -106,7 +106,7 @@ def markdown_html(text: str) -> str:
 PRINT_CSS = """
 @page { size: letter; margin: 0.45in 0.5in; }
 body { font-family: 'DejaVu Serif', serif; font-size: 11pt; margin: 0; color: #111; }
-.page { height: 9.95in; overflow: hidden; break-after: page; position: relative; }
+.page { height: 9.95in; break-after: page; position: relative; }
 .page:last-child { break-after: auto; }
 .top { font-size: 9pt; display: flex; justify-content: space-between;
        border-bottom: 1px solid #888; padding-bottom: 2px; margin-bottom: 8px; }
@@ -141,7 +141,7 @@ def printable_pages(spec: ExamSpec, template: dict[str, Any], values: dict[str, 
     for n, q in enumerate(spec.questions, start=2):
         boxes = []
         for part, p in q.parts.items():
-            height = "3.2in" if isinstance(p.judge, Function) else "0.9in"
+            height = "5.5in" if isinstance(p.judge, Function) else "1.5in"  # room to work on paper
             boxes.append(f"<div class='box' style='height:{height}'>{html.escape(p.what or part)} "
                          f"({p.points:g} points)</div>")
         pages.append(_page(student_line, n, total, "".join(per_question[q.name]) + "".join(boxes)))
