@@ -326,3 +326,18 @@ def test_regrade_of_one_question_changes_exactly_the_students_it_decides(env):
     done = subprocess.run(cli + ["regrade", "midterm", "--db", str(db)], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 2 and "--question Q3" in done.stderr
+
+
+def test_practice_solutions_earn_every_point_but_the_unreleased_code_and_differ_from_real_variants(env):
+    from autograder.exam.variants import Student, issue_exam
+
+    build_practice(env["assignment"], env["course"], env["tmp"] / "practice2", secret=SECRET.encode())
+    practice = issue_exam(env["spec"], SECRET.encode(), Student("PRACTICE-1", "Practice"), space="practice")
+    solutions = samples.read(env["tmp"] / "practice2" / "practice-1-solutions.ipynb")
+    graded = grade(env, solutions, "905000001", name="practice.ipynb")  # as if Ada handed it in: worth little
+    assert graded.result.score < 50
+    path = samples.write(solutions, env["tmp"] / "subs" / "practice-own.ipynb")
+    own = grade_exam(env["assignment"], env["spec"], practice, path, template=env["template"],
+                     extra={"sid": "practice 1"})
+    assert own.result.score == 85  # the rounded solutions are within tolerance; Q6's code is not released
+    assert {t.task for t in own.result.tests if t.status != "passed"} == {"Q6"}

@@ -11,7 +11,8 @@ from typing import Any
 
 from autograder.exam import render
 from autograder.exam.fixtures import ExamCheck
-from autograder.exam.questions import Function, shown
+from autograder.exam.questions import Function
+from autograder.exam.render import key_shown
 from autograder.exam.variants import Student, issue_exam, load_secret
 
 
@@ -45,7 +46,7 @@ def build_practice(assignment: Any, course: Any, out: Path, *, versions: int = 1
             question = spec.question(q)
             if any(isinstance(p.judge, Function) for p in question.parts.values()):
                 continue
-            cell["source"] = "\n".join(f"{part} = {shown(answers[part]) if not isinstance(answers[part], str) else repr(answers[part])}"
+            cell["source"] = "\n".join(f"{part} = {key_shown(answers[part]) if not isinstance(answers[part], str) else repr(answers[part])}"
                                        for part in question.parts)
         path = out / f"practice-{n}-solutions.ipynb"
         path.write_text(json.dumps(solved, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
