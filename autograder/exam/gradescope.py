@@ -79,6 +79,10 @@ def grade_exam_run(root: Path, course: Any, assignment: Any, meta: Any, started:
     results_path = root / "results" / "results.json"
     spec = load_spec(assignment)
     issued_all = _issued_variants(source, assignment.name)
+    if not issued_all:
+        raise RuntimeError(f"this autograder carries no issued {assignment.name} variants: build the zip with "
+                           f"`autograder exam gradescope {assignment.name}` (not `autograder gradescope`) after "
+                           f"`autograder exam build`, upload it again and regrade")
     sids = [u.sid for u in meta.users]
     emails = [u.email for u in meta.users]
     issued = find_submitter(issued_all, sids, emails)
