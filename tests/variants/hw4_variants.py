@@ -516,7 +516,8 @@ def dropout_forward(x, dropout_param):
     seed = dropout_param.get("seed")
     if mode == "train":
         if seed is None:
-            keep = np.random.binomial(1, p, size=x.shape).astype(bool)
+            rng = np.random.default_rng()
+            keep = rng.binomial(1, p, size=x.shape).astype(bool)
         else:
             keep = np.random.default_rng(seed).random(x.shape) < p
         out = np.where(keep, x / p, 0.0)
