@@ -48,6 +48,8 @@ class CheckReport:
     """Worth knowing, not refused (e.g. time budgets that add up past the submission limit)."""
     tests: int = 0
     points: float = 0.0
+    sandboxed: bool = False
+    """Whether the source, blank and do-nothing notebooks were graded in the sandbox."""
 
     @property
     def ok(self) -> bool:
@@ -235,8 +237,13 @@ def check_assignment(name: str, course_file: Path | None = None, *, sandbox: boo
     if outcomes:
         report.problems += _points_problems(assignment, cells, outcomes, float(policy.max_points))
         report.warnings += _budget_warnings(assignment, {o.task for o in outcomes})
-    if sandbox and not report.problems:
+    if policy.kind == "exam":
+        report.warnings.append(f"{name} is an exam: every student's answers depend on their own variant, so the "
+                               "sandbox gradings are left to `autograder exam` (its tests build and grade variants); "
+                               f"`pytest reference/{name}/` grades the authoring variant")
+    elif sandbox and not report.problems:
         report.problems += _sandbox_problems(assignment, float(policy.max_points))
+        report.sandboxed = True
     return report
 
 
@@ -263,6 +270,13 @@ def _marker(assignment: Assignment) -> Path:
 def require_checked(assignment: Assignment, course_file: Path | None = None) -> None:
     """Raise UnusableInput listing every problem unless the assignment passes ``check``
     (a pass is remembered for exactly these files, so it costs once)."""
+    from autograder.course import find_course_file, load_course
+
+    policy = load_course(course_file or find_course_file()).assignment(assignment.name)
+    if policy.kind == "exam":
+        raise UnusableInput(f"{assignment.name} is an exam: each student gets their own variant, so use "
+                            f"`autograder exam build|gradescope|batch {assignment.name}` "
+                            "(see docs/exams.md)")
     marker = _marker(assignment)
     if marker.exists():
         return
@@ -295,7 +309,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: warning: {warning}")
         if report.ok:
             print(f"{name}: ok - {report.tests} tests, {report.points:g} points, notebook, suite and course.yaml agree"
-                  + ("" if args.no_sandbox else "; source full marks, blank and do-nothing notebooks 0"))
+                  + ("; source full marks, blank and do-nothing notebooks 0" if report.sandboxed else ""))
         else:
             print(f"{name}: {len(report.problems)} problem(s):")
             for problem in report.problems:

@@ -9,17 +9,32 @@ from typing import Any
 
 from autograder.exam.questions import shown
 
-BATCHNORM = '''def batchnorm_forward(x, gamma, beta, eps=1e-5):
-    mean = x.mean(axis=0)
-    var = x.var(axis=0)
-    return gamma * (x - mean) / np.sqrt(var + eps) + beta
-'''
+_FROM_REFERENCE = object()
 
 
-def answered(notebook: dict[str, Any], answers: dict[str, Any], *, code: str | None = BATCHNORM) -> dict[str, Any]:
+def reference_code(course_root: Path | None = None, name: str = "batchnorm_forward") -> str:
+    """The source of the coding question's reference function, read from the hidden
+    ``reference/midterm/__init__.py`` of the course (never shipped in this package)."""
+    import ast
+
+    from autograder.course import find_course_file
+
+    root = Path(course_root) if course_root is not None else find_course_file().parent
+    path = root / "reference" / "midterm" / "__init__.py"
+    text = path.read_text(encoding="utf-8")
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return (ast.get_source_segment(text, node) or "") + "\n"
+    raise LookupError(f"{path}: no function {name}")
+
+
+def answered(notebook: dict[str, Any], answers: dict[str, Any], *, code: Any = _FROM_REFERENCE) -> dict[str, Any]:
     """A copy of a student's exam notebook whose answer cells assign ``answers`` (``{variable: value}``;
     a string value is written as a string, anything else as a Python literal) and, if ``code`` is given,
-    whose coding cell holds it. Variables of a cell not in ``answers`` stay ``None``."""
+    whose coding cell holds it (by default the reference's own function). Variables of a cell not in
+    ``answers`` stay ``None``."""
+    if code is _FROM_REFERENCE:
+        code = reference_code()
     result = copy.deepcopy(notebook)
     for cell in result["cells"]:
         meta = (cell.get("metadata") or {}).get("exam") or {}
