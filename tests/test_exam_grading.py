@@ -341,3 +341,18 @@ def test_practice_solutions_earn_every_point_but_the_unreleased_code_and_differ_
                      extra={"sid": "practice 1"})
     assert own.result.score == 85  # the rounded solutions are within tolerance; Q6's code is not released
     assert {t.task for t in own.result.tests if t.status != "passed"} == {"Q6"}
+
+
+@pytest.mark.slow
+def test_a_built_student_notebook_runs_top_to_bottom_in_a_kernel(env):
+    """A student's built notebook, answered correctly, runs in Jupyter top to bottom (its form checks
+    and the coding question's visible test pass), the way a homework's source notebook does."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = samples.write(perfect(env, "905000001"), env["tmp"] / "answered-905000001.ipynb")
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
+    ran = [c for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
+    assert ran and all(c.execution_count is not None for c in ran)
