@@ -2,7 +2,7 @@
 the same cells and the same hidden suite run in-process (no isolation, no
 channel). The difference is what every defence costs per submission.
 
-    .venv/bin/python benchmarks/bench_sandbox.py [hw1] [--repeat 7]
+    .venv/bin/python benchmarks/bench_sandbox.py [hw1] [--repeat 7] [--isolation LEVEL] [--landlock off]
 
 Prints medians. Both paths run in one warmed grader process (imports, the
 suite and the reference are loaded once, as in batch grading); the sandbox
@@ -71,7 +71,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignment", nargs="?", default="hw1")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--isolation", default=None, help="force an isolation level (AUTOGRADER_ISOLATION)")
+    parser.add_argument("--landlock", choices=("on", "off"), default="on",
+                        help="off: AUTOGRADER_LANDLOCK=0, to measure what Landlock costs")
     args = parser.parse_args()
+    import os
+
+    if args.isolation:
+        os.environ["AUTOGRADER_ISOLATION"] = args.isolation
+    if args.landlock == "off":
+        os.environ["AUTOGRADER_LANDLOCK"] = "0"
     assignment = load_assignment(args.assignment, ROOT / "course.yaml")
     with tempfile.TemporaryDirectory() as tmp:
         path = write_notebook(perfect_submission(assignment), Path(tmp) / "perfect.ipynb")
@@ -81,9 +90,11 @@ def main() -> None:
         for _ in range(args.repeat):
             local.append(in_process(assignment, path))
             boxed.append(sandboxed(assignment, path))
-    level = detect_isolation().level
+    isolation = detect_isolation()
     m_local, m_boxed = statistics.median(local), statistics.median(boxed)
-    print(f"assignment {args.assignment}, isolation {level}, {args.repeat} runs each (medians)")
+    confined = (f"Landlock ABI {isolation.landlock}" if isolation.landlock else "no Landlock") + \
+        (", seccomp" if isolation.seccomp else ", no seccomp")
+    print(f"assignment {args.assignment}, isolation {isolation.level} ({confined}), {args.repeat} runs each (medians)")
     print(f"  in-process (no sandbox)      {m_local:6.3f} s")
     print(f"  sandboxed (every defence on) {m_boxed:6.3f} s")
     print(f"  sandbox overhead             {m_boxed - m_local:6.3f} s   (target <= 0.300 s)")

@@ -46,6 +46,14 @@ command -v setpriv >/dev/null 2>&1 || apt_install util-linux || true
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     apt_install python3-venv || true
 fi
+# From here on nothing is readable by others unless step 4 opens it up, pip keeps
+# no cache, and its temporary files live in a root-only folder removed on exit:
+# no copy of the hidden material (reference/, course.yaml) is left readable by
+# the student uid anywhere (tests/test_gradescope_hidden.py checks).
+umask 077
+SETUP_TMP="$(mktemp -d "$ROOT/.setup-tmp.XXXXXX")"
+trap 'rm -rf "$SETUP_TMP"' EXIT
+export TMPDIR="$SETUP_TMP" PIP_NO_CACHE_DIR=1
 STAMP="$VENV/.autograder-setup"
 WANT="$("$PYTHON" -c 'import sys; print(sys.version.split()[0])') $(sha256sum "$SOURCE/pyproject.toml" | cut -c1-16)"
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$STAMP" 2>/dev/null || true)" = "$WANT" ] \
@@ -57,10 +65,12 @@ else
     "$PYTHON" -m venv "$VENV"
     # The platform (its dependencies: numpy, pytest, pyyaml, jsonschema, tqdm; not the
     # "author" extra) plus IPython, whose input transformers turn magics into Python.
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input --no-cache-dir \
         --editable "$SOURCE" ipython
     echo "$WANT" > "$STAMP"
 fi
+# What an editable install may leave beside the sources (nothing the grader needs).
+rm -rf "$SOURCE/build" "$SOURCE"/*.egg-info
 
 # 3. The unprivileged user the sandbox runs student code as (uid 61000 + slot).
 if command -v useradd >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
