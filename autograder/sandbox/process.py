@@ -230,14 +230,15 @@ def _detect_level(forced: str | None) -> Isolation:
         blocked = unreachable_for_others(_needed_paths())
         if blocked is not None:
             return _unavailable(
-                f"bubblewrap namespaces are unavailable{asked} and the fallback (an unprivileged uid) cannot "
+                f"{'the unprivileged-user level was asked for' + asked if forced else 'bubblewrap namespaces are unavailable'}"
+                f" and the fallback (an unprivileged uid) cannot "
                 f"run this Python interpreter because {blocked} is not traversable by other users. Install "
                 f"bubblewrap (apt-get install bubblewrap) or grade with a Python that every user can run "
                 f"(e.g. a virtual environment made from /usr/bin/python3, or `chmod o+x {blocked}`)")
         return Isolation("unprivileged-user", "partial: unprivileged uid and OS limits, no namespaces "
-                         "(bubblewrap unavailable"
-                         + (f", {ISOLATION_ENV}=unprivileged-user" if forced else "")
-                         + "); the course folder was made root-only before student code ran")
+                         + (f"(asked for with {ISOLATION_ENV}=unprivileged-user)" if forced
+                            else "(bubblewrap unavailable)")
+                         + "; the course folder was made root-only before student code ran")
     if want("user-namespaces") and not is_root and _bwrap_works("--unshare-user"):
         return Isolation("user-namespaces", "partial: grader is not root; separate PID/network/mount namespaces "
                          "(no course files visible, your processes cannot be signalled) and OS limits, but student "
