@@ -126,6 +126,11 @@ def to_plain_python(source: str) -> str:
     global _transformer
     if "%" not in source and "!" not in source and "?" not in source:
         return source
+    try:  # valid Python needs no transformation (and IPython costs ~0.2 s to import)
+        compile(source, "<cell>", "exec", dont_inherit=True)
+        return source
+    except (SyntaxError, ValueError):
+        pass
     if _transformer is None:
         try:
             from IPython.core.inputtransformer2 import TransformerManager
@@ -150,9 +155,9 @@ def cell_label(source: str) -> str:
     import ast
 
     try:
-        names = [node.name for node in ast.parse(to_plain_python(source)).body
+        names = [node.name for node in ast.parse(source).body
                  if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError):  # magics, or the student's syntax error: name it by its first line
         names = []
     if names:
         shown = ", ".join(f"`{name}`" for name in names[:3]) + (", ..." if len(names) > 3 else "")
@@ -183,18 +188,19 @@ def plan_cells(submission: Notebook, source: Notebook | None) -> Plan:
         if cell.kind != "code":
             continue
         original = source_cells.get(cell.grade_id) if cell.grade_id else None
-        label = cell_label(cell.source)
         if original is not None:
             seen.add(cell.grade_id)
             if original.is_test or original.skipped:
                 continue
             if original.is_instructor:
+                label = cell_label(original.source)
                 if cell.source.strip() != original.source.strip():
                     notes.append(f"{label} is a locked instructor cell; your changes to it were replaced by the original.")
                 planned.append((CellToRun(to_plain_python(original.source), label), source_order[cell.grade_id]))
                 continue
         if cell.source.strip():
-            planned.append((CellToRun(to_plain_python(cell.source), label), source_order.get(cell.grade_id)))
+            planned.append((CellToRun(to_plain_python(cell.source), cell_label(cell.source)),
+                            source_order.get(cell.grade_id)))
     for gid, original in source_cells.items():
         if gid in seen or not original.is_instructor or original.skipped:
             continue
