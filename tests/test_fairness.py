@@ -54,13 +54,13 @@ def test_a_notebook_whose_every_function_loops_is_graded_within_its_budgets(assi
         assert all("its remaining tests were not run" in o for o in outputs if o not in waited), (task, outputs)
 
 
-def test_one_looping_function_costs_only_its_own_points(assignments, perfect_notebooks, grade):
-    hw1 = assignments["hw1"]
-    source = solution_sources(hw1)["grad_bilinear_form"]
-    result = grade(hw1, with_cells(perfect_notebooks["hw1"], {"grad_bilinear_form": looping(source)}),
-                   limits=LOOP_LIMITS)
-    assert lost_tasks(result) == {"grad_bilinear_form"}
-    assert result.score == 100 - sum(t.max_score for t in result.tests if t.task == "grad_bilinear_form")
+@pytest.mark.parametrize("name, function", [("hw1", "grad_bilinear_form"), ("hw2", "cross_validate_knn")])
+def test_one_looping_function_costs_only_its_own_points(name, function, assignments, perfect_notebooks, grade):
+    assignment = assignments[name]
+    source = solution_sources(assignment)[function]
+    result = grade(assignment, with_cells(perfect_notebooks[name], {function: looping(source)}), limits=LOOP_LIMITS)
+    assert lost_tasks(result) == {function}
+    assert result.score == 100 - sum(t.max_score for t in result.tests if t.task == function)
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
