@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -33,6 +31,7 @@ from typing import Any
 
 from autograder.assignment import Assignment, load_assignment
 from autograder.errors import UnusableInput
+from autograder.notebook import Cell, read_notebook
 
 HIDDEN_TESTS_MARKER = "### BEGIN HIDDEN TESTS"
 
@@ -56,30 +55,12 @@ class CheckReport:
         return not self.problems
 
 
-@dataclass
-class _Cell:
-    grade_id: str
-    kind: str
-    """``solution``, ``test`` or ``instructor``."""
-    points: float
-    source: str
+def _source_cells(notebook_path: Path) -> list[Cell]:
+    """The source notebook's nbgrader cells (those with a grade_id), in order."""
+    return [cell for cell in read_notebook(notebook_path).cells if cell.grade_id]
 
 
-def _source_cells(notebook_path: Path) -> list[_Cell]:
-    data = json.loads(notebook_path.read_text(encoding="utf-8"))
-    cells = []
-    for cell in data.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if not meta or not meta.get("grade_id"):
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        kind = "solution" if meta.get("solution") else ("test" if meta.get("grade") else "instructor")
-        cells.append(_Cell(str(meta["grade_id"]), kind, float(meta.get("points") or 0), source))
-    return cells
-
-
-def _notebook_problems(assignment: Assignment, cells: list[_Cell]) -> list[str]:
+def _notebook_problems(assignment: Assignment, cells: list[Cell]) -> list[str]:
     where = assignment.source_notebook.relative_to(assignment.course_root)
     problems = []
     seen: set[str] = set()
@@ -88,18 +69,18 @@ def _notebook_problems(assignment: Assignment, cells: list[_Cell]) -> list[str]:
             problems.append(f"{where}: the grade_id `{cell.grade_id}` is used by more than one cell; "
                             "each cell needs its own (nbgrader and the grader find cells by it)")
         seen.add(cell.grade_id)
-        if cell.kind == "test" and HIDDEN_TESTS_MARKER in cell.source:
+        if cell.is_test and HIDDEN_TESTS_MARKER in cell.source:
             problems.append(f"{where}: test cell `{cell.grade_id}` holds a `{HIDDEN_TESTS_MARKER}` block, a copy of "
                             "the tests that nothing runs; delete it (the hidden tests live in "
                             f"{assignment.suite.relative_to(assignment.course_root)})")
     return problems
 
 
-def _points_problems(assignment: Assignment, cells: list[_Cell], outcomes: list[Any],
+def _points_problems(assignment: Assignment, cells: list[Cell], outcomes: list[Any],
                      max_points: float) -> list[str]:
     suite = assignment.suite.relative_to(assignment.course_root)
     notebook = assignment.source_notebook.relative_to(assignment.course_root)
-    solutions = [c.grade_id for c in cells if c.kind == "solution"]
+    solutions = [c.grade_id for c in cells if c.solution]
     problems = []
     hidden: dict[str, list[tuple[str, float]]] = {}
     for outcome in outcomes:
@@ -108,7 +89,7 @@ def _points_problems(assignment: Assignment, cells: list[_Cell], outcomes: list[
                             f"(its solution cells: {', '.join(solutions) or 'none'})")
         hidden.setdefault(outcome.task, []).append((outcome.name, outcome.max_score))
     for cell in cells:
-        if cell.kind != "test":
+        if not cell.is_test:
             continue
         task = cell.grade_id.removeprefix("test_")
         tests = hidden.get(task, [])
@@ -117,7 +98,7 @@ def _points_problems(assignment: Assignment, cells: list[_Cell], outcomes: list[
             detail = ", ".join(f"{name} {points:g}" for name, points in tests) or "no hidden test"
             problems.append(f"{notebook}: test cell `{cell.grade_id}` says {cell.points:g} points, but the hidden "
                             f"tests of task `{task}` give {total:g} ({suite}: {detail})")
-    tested = {c.grade_id.removeprefix("test_") for c in cells if c.kind == "test"}
+    tested = {c.grade_id.removeprefix("test_") for c in cells if c.is_test}
     for task, tests in hidden.items():
         if task and task not in tested and task in solutions:
             problems.append(f"{notebook}: no visible test cell `test_{task}` for task `{task}`, whose hidden tests "
@@ -263,8 +244,9 @@ def _fingerprint(assignment: Assignment) -> str:
 
 
 def _marker(assignment: Assignment) -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path(tempfile.gettempdir()) / f"autograder-cache-{os.getuid()}")
-    return base / "autograder" / f"check-{assignment.name}-{_fingerprint(assignment)}"
+    from autograder.course import cache_dir
+
+    return cache_dir() / f"check-{assignment.name}-{_fingerprint(assignment)}"
 
 
 def require_checked(assignment: Assignment, course_file: Path | None = None) -> None:

@@ -52,8 +52,13 @@ def _validation_cache_marker(text: str) -> Path:
     import hashlib
 
     digest = hashlib.sha256((text + repr(SCHEMA)).encode("utf-8")).hexdigest()[:32]
+    return cache_dir() / f"course-valid-{digest}"
+
+
+def cache_dir() -> Path:
+    """Where the platform remembers checks that passed ($XDG_CACHE_HOME/autograder, else under the temp folder)."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path(tempfile.gettempdir()) / f"autograder-cache-{os.getuid()}")
-    return base / "autograder" / f"course-valid-{digest}"
+    return base / "autograder"
 
 COURSE_FILE = "course.yaml"
 ENV_VAR = "AUTOGRADER_COURSE"

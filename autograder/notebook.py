@@ -33,6 +33,8 @@ class Cell:
     solution: bool = False
     grade: bool = False
     locked: bool = False
+    points: float = 0.0
+    """nbgrader's points of a test cell."""
     tags: tuple[str, ...] = ()
 
     @property
@@ -57,10 +59,18 @@ class Notebook:
         return [c for c in self.cells if c.kind == "code"]
 
 
-def _source_text(value: Any) -> str:
+def source_text(value: Any) -> str:
+    """A cell's ``source`` as one string (nbformat allows a list of lines)."""
     if isinstance(value, list):
         return "".join(str(v) for v in value)
     return value if isinstance(value, str) else ""
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def read_notebook(path: Path) -> Notebook:
@@ -106,11 +116,12 @@ def read_notebook(path: Path) -> Notebook:
         tags = metadata.get("tags") if isinstance(metadata.get("tags"), list) else []
         notebook.cells.append(Cell(
             kind=str(raw_cell.get("cell_type", "")),
-            source=_source_text(raw_cell.get("source", "")),
+            source=source_text(raw_cell.get("source", "")),
             grade_id=str(nbgrader.get("grade_id", "") or ""),
             solution=bool(nbgrader.get("solution", False)),
             grade=bool(nbgrader.get("grade", False)),
             locked=bool(nbgrader.get("locked", False)),
+            points=_number(nbgrader.get("points")),
             tags=tuple(str(t) for t in tags),
         ))
     return notebook
@@ -147,18 +158,23 @@ def to_plain_python(source: str) -> str:
 
 
 # ---------------------------------------------------------------- assembling
+def defined_names(source: str) -> list[str]:
+    """Top-level functions and classes a cell defines (``[]`` if it does not parse)."""
+    import ast
+
+    try:
+        tree = ast.parse(to_plain_python(source))
+    except (SyntaxError, ValueError):
+        return []
+    return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+
+
 def cell_label(source: str) -> str:
     """How a student finds a cell in Jupyter: by what it defines, else by its first line.
 
     ``Cell defining `fit_least_squares```; ``Cell starting `X, y = load_data()```.
     """
-    import ast
-
-    try:
-        names = [node.name for node in ast.parse(source).body
-                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-    except (SyntaxError, ValueError):  # magics, or the student's syntax error: name it by its first line
-        names = []
+    names = defined_names(source)
     if names:
         shown = ", ".join(f"`{name}`" for name in names[:3]) + (", ..." if len(names) > 3 else "")
         return f"Cell defining {shown}"

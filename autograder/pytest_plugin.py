@@ -47,6 +47,7 @@ import pytest
 from autograder.errors import StudentError, StudentMissing, StudentNotImplemented, StudentTimeout
 from autograder.results import TestOutcome
 from autograder.sandbox.session import CallRecord
+from autograder.sandbox.student_main import parameter_names
 
 MARKERS = (
     "points(p): how many points the test is worth (required)",
@@ -64,20 +65,6 @@ class UncheckedTest(Exception):
 class SuiteRuleError(pytest.UsageError):
     """The hidden suite breaks a grading rule (a missing or misspelt marker, no points)."""
 
-
-def _positional_names(func: Callable[..., Any], count: int) -> list[str]:
-    """The names of ``func``'s first ``count`` positional parameters (``argument N`` if unknown)."""
-    import inspect
-
-    names = [f"argument {i + 1}" for i in range(count)]
-    try:
-        params = [p for p in inspect.signature(func).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        return names
-    for i, param in enumerate(params[:count]):
-        names[i] = param.name
-    return names
 
 
 # ---------------------------------------------------------------- local mode
@@ -129,7 +116,7 @@ class _LocalCallable:
         args = tuple(a._func if isinstance(a, _LocalCallable) else a for a in args)
         sent = [copy.deepcopy(a) for a in args] + [copy.deepcopy(v) for v in kwargs.values()]
         pristine = [copy.deepcopy(a) for a in sent]
-        names = _positional_names(self._func, len(args)) + list(kwargs)
+        names = parameter_names(self._func, len(args)) + list(kwargs)
         try:
             result = self._func(*sent[: len(args)], **dict(zip(kwargs, sent[len(args):])))
         except Exception as exc:  # the student's bug, reported as theirs

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.errors import StudentError, UnusableInput
+from autograder.notebook import defined_names, source_text
 from autograder.sandbox.session import CellToRun, StudentSession
 
 STAMP_KEY = "autograder"
@@ -55,18 +56,6 @@ warning: Gradescope's machine (0.5 vCPU) is usually slower than a laptop."""
 
 
 # ---------------------------------------------------------------- the release's stamp
-def defined_names(source: str) -> list[str]:
-    """Top-level functions and classes a cell defines (``[]`` if it does not parse)."""
-    from autograder.notebook import to_plain_python
-
-    try:
-        tree = ast.parse(to_plain_python(source))
-    except (SyntaxError, ValueError):
-        return []
-    return [node.name for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-
-
 def release_stamp(notebook: dict[str, Any], assignment: Any) -> dict[str, Any]:
     """What ``autograder validate`` needs, for ``notebook.metadata.autograder`` of a release.
 
@@ -80,7 +69,7 @@ def release_stamp(notebook: dict[str, Any], assignment: Any) -> dict[str, Any]:
         meta = (cell.get("metadata") or {}).get("nbgrader") or {}
         if cell.get("cell_type") != "code" or not meta.get("grade_id"):
             continue
-        source = _text(cell.get("source", ""))
+        source = source_text(cell.get("source", ""))
         entry: dict[str, Any] = {"grade_id": meta["grade_id"], "skip": "skip-grading" in
                                  ((cell.get("metadata") or {}).get("tags") or [])}
         if meta.get("solution"):
@@ -114,7 +103,7 @@ def nbgrader_checksum(cell: dict[str, Any]) -> str:
     grade, solution = meta.get("grade", False), meta.get("solution", False)
     locked = False if solution else (True if grade else meta.get("locked", False))
     digest = hashlib.md5()
-    for part in (_text(cell.get("source", "")), cell.get("cell_type", ""), str(grade), str(solution), str(locked),
+    for part in (source_text(cell.get("source", "")), cell.get("cell_type", ""), str(grade), str(solution), str(locked),
                  meta["grade_id"]):
         digest.update(str(part).encode("utf-8"))
     if grade:
@@ -230,12 +219,6 @@ def _item(prefix: str, finding: Finding) -> str:
 
 
 # ---------------------------------------------------------------- helpers
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return "".join(str(v) for v in value)
-    return value if isinstance(value, str) else ""
-
-
 def _describe(source: str) -> str:
     """A few words a student can search for: what the cell defines, or its first line."""
     names = defined_names(source)
@@ -361,7 +344,7 @@ def _check_file(path: Path, data: dict[str, Any], stamp: dict[str, Any], report:
         for position, cell in enumerate(data.get("cells", []), start=1):
             outputs = cell.get("outputs") if isinstance(cell, dict) else None
             if outputs:
-                sizes.append((len(json.dumps(outputs)), position, _text(cell.get("source", ""))))
+                sizes.append((len(json.dumps(outputs)), position, source_text(cell.get("source", ""))))
         sizes.sort(reverse=True)
         biggest = [f"cell {p} ({_describe(s)}): {n / 2**20:.1f} MB of output" for n, p, s in sizes[:3] if n > 100_000]
         report.findings.append(Finding(

@@ -201,7 +201,7 @@ class StudentRuntime:
             if attribute is not None:
                 return getattr(func, attribute)
             target_callable = getattr(func, method) if method else func
-            names[:len(args)] = _parameter_names(target_callable, len(args))
+            names[:len(args)] = parameter_names(target_callable, len(args))
             return target_callable(*args, **kwargs)
 
         header, value, has_value = self._guarded(request.get("timeout", 10), work)
@@ -255,7 +255,7 @@ class StudentRuntime:
             self.send({"ok": False, "kind": "missing", "message": f"`{name}` is not defined"})
 
 
-def _parameter_names(func, count):
+def parameter_names(func, count):
     """The names of the first ``count`` positional parameters of ``func`` (``X``, ``y``),
     or ``argument N`` where the signature does not say."""
     names = [f"argument {i + 1}" for i in range(count)]
