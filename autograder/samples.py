@@ -57,7 +57,7 @@ def perfect_submission(assignment: Any) -> dict[str, Any]:
 def write_notebook(notebook: dict[str, Any], path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(notebook, indent=1) + "\n")
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
