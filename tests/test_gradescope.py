@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -208,15 +207,13 @@ def gs_root(built) -> Any:
     os.chmod(root, 0o755)
     unpack(built, root)
     env = dict(os.environ, AUTOGRADER_ROOT=str(root))
-    started = time.monotonic()
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=env,
                            capture_output=True, text=True, timeout=600)
-    setup_seconds = time.monotonic() - started
     assert setup.returncode == 0, setup.stdout + setup.stderr
     again = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=env,
                            capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "up to date" in again.stdout, again.stdout + again.stderr  # idempotent
-    yield {"root": root, "env": env, "setup_seconds": setup_seconds}
+    yield {"root": root, "env": env}
     shutil.rmtree(root, ignore_errors=True)
 
 
@@ -257,7 +254,6 @@ def test_setup_sh_makes_the_venv_user_and_locks_hidden_material(gs_root):
     assert (root / "source" / "autograder" / "sandbox" / "student_main.py").stat().st_mode & 0o004
     if IS_ROOT and shutil.which("useradd"):
         assert subprocess.run(["getent", "passwd", "61000"], capture_output=True).returncode == 0
-    assert gs_root["setup_seconds"] < 120
 
 
 @pytest.mark.slow
