@@ -227,8 +227,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("grading", "limits for grading one submission (the sandbox's `Limits`)"),
     *_limits_options(),
     Option("gradescope", "what Gradescope shows"),
-    Option("gradescope.hidden_test_visibility", "visibility of the hidden tests: `after_published` or `hidden`",
-           {"enum": ["after_published", "hidden"]}, "after_published"),
+    Option("gradescope.hidden_test_visibility", "visibility of the hidden tests: `after_published` (when the "
+           "instructor publishes grades), `after_due_date` (when the student's due date has passed) or `hidden`",
+           {"enum": ["after_published", "after_due_date", "hidden"]}, "after_published"),
     Option("gradescope.stdout_visibility", "visibility of the autograder's log: `hidden`, `after_due_date`, "
            "`after_published`, `visible`", {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
            "hidden"),
@@ -476,7 +477,7 @@ class GradescopePolicy:
     """Visibility of results on Gradescope."""
 
     hidden_test_visibility: str = default("gradescope.hidden_test_visibility")
-    """``"after_published"`` or ``"hidden"``."""
+    """``"after_published"``, ``"after_due_date"`` or ``"hidden"``."""
     stdout_visibility: str = default("gradescope.stdout_visibility")
     """Visibility of the autograder's stdout: ``"hidden"``, ``"after_published"``, ``"visible"``, ..."""
 

@@ -175,3 +175,21 @@ def test_a_grading_limit_is_validated_from_its_declaration(tmp_path):
         load_course(course_with(tmp_path, {"cell_timeout_s: 30": "cell_timeout_s: 0"}))
     assert "key 'grading.cell_timeout_s': value 0 is not allowed; allowed: a number > 0" in str(info.value)
     assert load_course(course_with(tmp_path, {"cell_timeout_s: 30": "max_open_files: 64"})).grading.max_open_files == 64
+
+
+def test_hidden_tests_can_be_shown_after_the_due_date(tmp_path):
+    """Gradescope's `after_due_date` visibility reaches every hidden test's results entry."""
+    from autograder.assignment import load_assignment
+    from autograder.results import GradingResult, TestOutcome, to_gradescope
+
+    path = course_with(tmp_path, {"hidden_test_visibility: after_published": "hidden_test_visibility: after_due_date"})
+    for folder in ("assignments", "reference"):
+        (tmp_path / folder).symlink_to(COURSE_YAML.parent / folder)
+    assert load_course(path).gradescope.hidden_test_visibility == "after_due_date"
+    assignment = load_assignment("hw1", path)
+    assert assignment.hidden_visibility == "after_due_date"
+    result = GradingResult(assignment="hw1", tests=[TestOutcome(name="test_x", task="fit", score=0.0, max_score=2.0,
+                                                                status="failed", output="", visibility=assignment.hidden_visibility)])
+    assert [t["visibility"] for t in to_gradescope(result)["tests"] if t["name"].endswith("test_x")] == ["after_due_date"]
+    with pytest.raises(CourseConfigError, match="after_due_date"):
+        load_course(course_with(tmp_path, {"hidden_test_visibility: after_published": "hidden_test_visibility: later"}))
