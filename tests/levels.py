@@ -4,7 +4,10 @@
   packages. The unprivileged-user level needs one (it refuses a pyenv under
   /root, mode 700), and so does a grader running as another user. If this
   venv's interpreter is not reachable, a venv is made from the system's
-  python3 of the same minor version, pointing at this venv's site-packages.
+  python3 of the same minor version, with this venv's site-packages (mirrored
+  when they are unreachable too); ``require_world_python`` fails, never skips.
+* ``world_checkout``: the checkout, or a world-readable copy of it when it sits
+  under a folder other users cannot enter (tests run as another uid start there).
 * ``copy_course``: a world-readable copy of the course (course.yaml,
   reference/, assignments/): grading it at the unprivileged-user level locks
   the copy root-only, never the checkout others use.
@@ -22,6 +25,8 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
+
+import pytest
 
 from autograder.sandbox import process
 
@@ -41,8 +46,15 @@ def scratch(prefix: str) -> Path:
 
 
 def world_python(folder: Path) -> Path | None:
-    """An interpreter any user can run with this venv's packages, or None."""
-    if process.unreachable_for_others(process._needed_paths()) is None:
+    """An interpreter any user can run, importing this checkout's ``autograder`` and
+    ``tests`` and this venv's packages; None only where no system Python of this
+    version exists (``require_world_python`` turns that into a failure as root).
+
+    When the venv or the checkout sits where other users cannot reach it (a clone
+    under a mode-700 folder, a pyenv under /root), a venv is made in ``folder`` from
+    the system's python3 of the same minor version, with a hard-linked mirror of this
+    venv's site-packages (a copy where links fail) and a copy of the checkout."""
+    if process.unreachable_for_others([*process._needed_paths(), ROOT]) is None:
         return Path(sys.executable)
     system = Path("/usr/bin/python3")
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -54,12 +66,64 @@ def world_python(folder: Path) -> Path | None:
         return None
     venv = folder / "world-venv"
     subprocess.run([str(system), "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
-    ours = sysconfig.get_paths()["purelib"]
     site = venv / "lib" / f"python{version}" / "site-packages"
-    (site / "autograder-test-packages.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    ours = Path(sysconfig.get_paths()["purelib"])
+    if process.unreachable_for_others([ours]) is None:
+        (site / "autograder-test-packages.pth").write_text(f"import site; site.addsitedir({str(ours)!r})\n")
+    else:
+        _mirror(ours, site)
+    checkout = world_checkout(folder)
+    if checkout != ROOT:  # this venv's editable install points at the unreachable checkout: put the copy first
+        (site / "aaa-autograder-checkout.pth").write_text(f"import sys; sys.path.insert(0, {str(checkout)!r})\n")
     python = venv / "bin" / "python"
-    if process.unreachable_for_others([Path(ours), python.resolve()]) is not None:
+    if process.unreachable_for_others([site, python.resolve(), checkout]) is not None:
         return None
+    return python
+
+
+def _mirror(source: Path, target: Path) -> None:
+    """``source``'s packages in ``target``, world-readable: hard links (same file
+    system, no copying) or copies. The editable install's finder is left out."""
+    def link_or_copy(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+        os.chmod(dst, 0o644 | (os.stat(dst).st_mode & 0o111))
+
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True, copy_function=link_or_copy,
+                    ignore=shutil.ignore_patterns("__editable__*", "__pycache__"))
+    for path in [target, *target.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            os.chmod(path, 0o755)
+
+
+def world_checkout(folder: Path) -> Path:
+    """This checkout when every user can reach it, else a world-readable copy in
+    ``folder`` of what the tests run (the package, the tests, the course)."""
+    if process.unreachable_for_others([ROOT / "tests"]) is None:
+        return ROOT
+    copy = folder / "checkout"
+    if not copy.exists():
+        ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc")
+        for name in ("autograder", "tests", "reference", "assignments"):
+            shutil.copytree(ROOT / name, copy / name, ignore=ignore, symlinks=True)
+        for name in ("course.yaml", "pyproject.toml"):
+            shutil.copy2(ROOT / name, copy / name)
+        for path in [copy, *copy.rglob("*")]:
+            if not path.is_symlink():
+                os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    return copy
+
+
+def require_world_python(folder: Path) -> Path:
+    """``world_python``, or a failure saying what to install: as root the levels below
+    namespaces are always tested (the level Gradescope most likely gives)."""
+    python = world_python(folder)
+    if python is None:
+        pytest.fail(f"no Python every user can run: the levels below namespaces need /usr/bin/python3 "
+                    f"{sys.version_info[0]}.{sys.version_info[1]} (this venv's version); install it "
+                    "(apt-get install python3) or make the venv from it", pytrace=False)
     return python
 
 
