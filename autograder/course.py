@@ -216,6 +216,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("rounding.mode", "`half_up` only", {"enum": ["half_up"]}, "half_up"),
     Option("exams", "when and where each track sits an exam (keys are assignment names)"),
     Option("exams.<name>.alternate_times", "whether alternate sittings exist", {"type": "boolean"}, False),
+    Option("exams.<name>.no_alternate_times_text", "the syllabus's words quoted when a request for another "
+           "sitting is refused (alternate_times false); empty: a plain refusal", {"type": "string"}, ""),
     Option("exams.<name>.sittings", "`{track: sitting}`", required=True),
     Option("exams.<name>.sittings.<name>.date", "day of the exam", _DATE, required=True),
     Option("exams.<name>.sittings.<name>.start", "start time `HH:MM` local, when fixed", _HHMM),
@@ -465,6 +467,8 @@ class ExamPolicy:
     """``{track: sitting}``."""
     alternate_times: bool = False
     """Whether alternate sittings exist (the syllabus: no)."""
+    no_alternate_times_text: str = ""
+    """The syllabus's words quoted when a request for another sitting is refused ("" for none)."""
 
 
 GradingLimits = Limits
@@ -872,7 +876,8 @@ def _build_exams(raw: dict[str, Any], assignments: dict[str, AssignmentPolicy], 
             if "start" in s and "end" in s and s["end"] <= s["start"]:
                 raise _fail(where, f"exams.{name}.sittings.{track}.end", s["end"], f"a time after start {s['start']}")
             sittings[track] = ExamSitting(day, s.get("start"), s.get("end"), s.get("where", ""))
-        exams[name] = ExamPolicy(name, sittings, spec.get("alternate_times", False))
+        exams[name] = ExamPolicy(name, sittings, spec.get("alternate_times", False),
+                                 " ".join(str(spec.get("no_alternate_times_text", "")).split()))
     return exams
 
 

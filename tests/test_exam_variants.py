@@ -18,7 +18,7 @@ from autograder.exam.build import issue_all, read_roster
 from autograder.exam.questions import LETTERS, Choice, Exact, Numeric
 from autograder.exam.variants import (SECRET_ENV, SECRET_FILE_ENV, SecretUnavailable, Student, issue_exam,
                                       load_secret, seed_for)
-from autograder.exam.windows import (NO_ALTERNATE_TIMES, AccommodationError, decide, parse_accommodation,
+from autograder.exam.windows import (AccommodationError, decide, parse_accommodation,
                                      request_sitting, window_for)
 from reference.midterm.questions import EXAM
 
@@ -223,9 +223,26 @@ def test_the_msol_sitting_is_on_its_own_day(course):
 
 def test_another_sitting_is_refused_with_the_syllabus_words(course):
     refused = request_sitting(course, "midterm", "C147", dt.date(2025, 2, 22))  # in-person student asks for Saturday
-    assert not refused.granted and NO_ALTERNATE_TIMES in refused.message
-    assert "There are no alternate exam dates." in refused.message
+    assert not refused.granted and course.exams["midterm"].no_alternate_times_text in refused.message
+    assert "There are no alternate exam dates. The midterm for this course will be held on February 19, 2025 " \
+           "(February 22, 2025 for MSOL students)." in refused.message  # course.yaml's folded text, one line
     assert request_sitting(course, "midterm", "MSOL", dt.date(2025, 2, 22)).granted
+
+
+def test_the_refusal_quotes_this_terms_course_yaml_not_a_fixed_text(tmp_path):
+    """Another term's words (or none) come from its own course.yaml: no date of 2025 is built in."""
+    from tests.test_grades_support import course_with
+
+    text = (ROOT / "course.yaml").read_text()
+    start = text.index("    no_alternate_times_text: >-")
+    end = text.index("\n    sittings:", start)
+    other = course_with(tmp_path, {text[start:end]: "    no_alternate_times_text: The final is on March 20, 2027 only."})
+    refused = request_sitting(load_course(other), "midterm", "C147", dt.date(2025, 2, 22))
+    assert not refused.granted and refused.message.endswith('"The final is on March 20, 2027 only."')
+    assert "2025" not in refused.message.split("Refused: your sitting is")[1].split(";", 1)[1]
+    plain = course_with(tmp_path, {text[start:end]: ""})
+    refused = request_sitting(load_course(plain), "midterm", "C147", dt.date(2025, 2, 22))
+    assert not refused.granted and "no alternate times" in refused.message and "syllabus" not in refused.message
 
 
 @pytest.mark.parametrize("text, factor, minutes", [("", 1, 0), ("1.5x", 1.5, 0), ("x2", 2, 0), ("1.25", 1.25, 0),

@@ -10,7 +10,8 @@
 * A submission after that scores what the student's last submission inside their window scored
   (Gradescope's ``previous_submissions``); with none inside, 0. The time is always the submission's
   ``created_at``, never the clock (Gradescope regrades run later).
-* ``alternate_times: false``: a request for another sitting is refused with the syllabus's words.
+* ``alternate_times: false``: a request for another sitting is refused, quoting the syllabus's words
+  from course.yaml (``no_alternate_times_text``).
 """
 
 from __future__ import annotations
@@ -21,15 +22,6 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 GRACE = dt.timedelta(minutes=2)
-
-# The syllabus, "No alternate exam times" (seed lecture 1).
-NO_ALTERNATE_TIMES = (
-    "There are no alternate exam dates. The midterm for this course will be held on February 19, 2025 "
-    "(February 22, 2025 for MSOL students). We are firm on this date and there are no other alternate exam "
-    "dates. If you do not take the midterm exam at the scheduled time, you will receive a zero on the midterm. "
-    "I will respond to any requests to take the midterm at another time by sending a screenshot of this page "
-    "in the syllabus.")
-
 
 class AccommodationError(ValueError):
     """An extra-time value that cannot be read; the message says what is accepted."""
@@ -181,12 +173,14 @@ class SittingRequest:
 
 def request_sitting(course: Any, exam: str, track: str, day: dt.date) -> SittingRequest:
     """A student of ``track`` asks to sit ``exam`` on ``day``: their own sitting's day is fine;
-    any other is refused when ``alternate_times`` is false, with the syllabus's words."""
+    any other is refused when ``alternate_times`` is false, quoting the syllabus's words
+    from course.yaml (``exams.<name>.no_alternate_times_text``) when it gives them."""
     window = window_for(course, exam, track)
     if day == window.start.date():
         return SittingRequest(True, f"Your sitting is on that day: {window.describe()}.")
     policy = course.exams[exam]
     if not policy.alternate_times:
-        return SittingRequest(False, f"Refused: your sitting is {window.describe()}. The syllabus says: "
-                                     f"\"{NO_ALTERNATE_TIMES}\"")
+        quote = f" The syllabus says: \"{policy.no_alternate_times_text}\"" if policy.no_alternate_times_text else ""
+        return SittingRequest(False, f"Refused: your sitting is {window.describe()}; this exam has no alternate "
+                                     f"times.{quote}")
     return SittingRequest(True, f"course.yaml allows alternate times for {exam}; arrange {day} with the instructor.")
