@@ -21,7 +21,7 @@ from autograder.assignment import load_assignment
 from autograder.course import load_course
 from autograder.exam import samples, store
 from autograder.exam.build import build, load_spec, student_extra
-from autograder.exam.copies import KeyIndex, class_index, trivial
+from autograder.exam.copies import KeyIndex, class_index, find_copies, trivial
 from autograder.exam.fixtures import ExamCheck
 from autograder.exam.gradescope import build_exam_zip, exam_template
 from autograder.exam.grade import grade_exam
@@ -118,6 +118,55 @@ def _scale(value, factor):
     return value * factor if isinstance(value, float) else value
 
 
+def test_across_a_class_of_500_mistakes_are_not_flagged_and_copies_are(course_spec):
+    """Ordinary mistakes that look like keys (−∂L/∂W1, 2Ax instead of (A+Aᵀ)x, q3_f off by one, the
+    probabilities as the gradient, the momentum's sign) flag nobody; one copied distinctive part, or three
+    copied small-integer parts of one classmate, name that classmate."""
+    import numpy as np
+
+    spec, course = course_spec
+    rnd = random.Random(1)
+    sids = [str(905000000 + i) for i in range(500)]
+    issued = {s: issue_exam(spec, b"z" * 32, Student(s, track=rnd.choice(["C147", "C247", "MSOL"]))) for s in sids}
+    index = class_index(spec, issued, course)
+    assert index.distinctive == {"q2_grad", "q5_v", "q5_w"}
+
+    def mistakes(e) -> dict:
+        p2, p5, q3 = e.questions["Q2"].params, e.questions["Q5"].params, e.questions["Q3"].answers
+        scores = np.array(p2["s"])
+        probs = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+        w, v, g = (np.array(p5[k]) for k in "wvg")
+        v_bad = p5["rho"] * v + p5["lr"] * g
+        A, x = np.array(e.questions["Q1"].params["A"]), np.array(e.questions["Q1"].params["x"])
+        return {"q2_grad": (probs.tolist(), False), "q5_v": (v_bad.tolist(), False), "q5_w": ((w - v_bad).tolist(), False),
+                "q1_grad": ((2 * A @ x).tolist(), False), "q3_f": (q3["q3_f"] + 1, False),
+                "q2_loss": (float(-np.log(probs.max())), False), "q3_dW1": ((-np.array(q3["q3_dW1"])).tolist(), False)}
+
+    assert [s for s in sids if find_copies(index, s, mistakes(issued[s]))] == []
+
+    def copied(s: str, other: str, parts: tuple[str, ...]) -> dict:
+        out = {}
+        for part in parts:
+            q = spec.part_owner(part)
+            value = issued[other].questions[q.name].answers[part]
+            if not q.parts[part].judge.judge(value, issued[s].questions[q.name].answers[part], "").ok:
+                out[part] = (value, False)
+        return out
+
+    pairs = [(sids[i], sids[i + 1]) for i in range(100)]
+    one = sum(other in {m for c in find_copies(index, s, copied(s, other, ("q5_v",))) for m in c.matching}
+              for s, other in pairs)
+    three = sum(other in {m for c in find_copies(index, s, copied(s, other, ("q1_grad", "q3_dW1", "q4_value")))
+                          for m in c.matching} for s, other in pairs)
+    assert one == 100 and three >= 75, (one, three)
+
+
+@pytest.fixture(scope="module")
+def course_spec():
+    assignment = load_assignment("midterm", ROOT / "course.yaml")
+    return load_spec(assignment), load_course(ROOT / "course.yaml")
+
+
 # ---------------------------------------------------------------- grading flags a copy, only a copy
 def test_answers_copied_from_another_variant_are_flagged_naming_the_sid_and_parts(env):
     copied = notebook(env, ADA, q5_v=key(env, ALAN, "q5_v"), q5_w=key(env, ALAN, "q5_w"),
@@ -187,9 +236,9 @@ def test_batch_records_the_flag_and_exam_integrity_lists_every_case(env):
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     got = {(r["sid"], r["question"], r["part"], r["matching_sids"], r["same_sitting"], r["evidence"]) for r in rows}
     q3_same = key(env, ALAN, "q3_f") != key(env, ADA, "q3_f")
-    want = {(ADA, "Q5", "q5_v", ALAN, "yes", "distinctive"), (GRACE, "Q2", "q2_grad", KAT, "yes", "distinctive")}
+    want = {(ADA, "Q5", "q5_v", ALAN, "yes", "distinctive part"), (GRACE, "Q2", "q2_grad", KAT, "yes", "distinctive part")}
     if q3_same:  # her q3_f matches the same student: listed as corroboration
-        want.add((ADA, "Q3", "q3_f", ALAN, "yes", "corroborating"))
+        want.add((ADA, "Q3", "q3_f", ALAN, "yes", "with other parts"))
     assert got == want
     ada = next(r for r in rows if r["part"] == "q5_v")
     assert ada["sitting"].startswith("2025-02-19") and json.loads(ada["answer"]) == key(env, ALAN, "q5_v")

@@ -16,9 +16,11 @@ Design:
   most :data:`DISTINCTIVE_MAX_SHARE` of the keys are accepted by another variant's key. On the midterm,
   q2_grad, q5_v and q5_w are; small integers (q3_f, q4_value, shapes), letters and q1_grad are not: an
   ordinary mistake lands on somebody's key there by chance.
-* A case needs a wrong answer to a distinctive part that another student's key accepts. Wrong answers to
-  other parts that match *the same* student are listed with it as corroboration. Answers that are trivial
-  (None, 0, all zeros) or the key of many students (more than :func:`common_limit`) never count.
+* A case needs a wrong answer to a distinctive part that another student's key accepts, or wrong answers
+  to several parts that all match *the same* student's key when fewer than :data:`CHANCE_MAX` classmates
+  would be expected to match them all by chance (the product of each answer's share of matching keys).
+  Other wrong answers matching that student are listed with it. Answers that are trivial (None, 0, all
+  zeros) or the key of many students (more than :func:`common_limit`) never count.
 * Matching students of the same sitting come first (they sat together); others follow.
 """
 
@@ -41,6 +43,8 @@ DISTINCTIVE_MAX_SHARE = 0.10
 """A part is distinctive when at most this share of the sample's keys is accepted by another key."""
 COMMON_SHARE = 0.01
 """A value that is the key of more than this share of the class (and of more than 2 students) is common."""
+CHANCE_MAX = 0.003
+"""Several non-distinctive parts matching one student count when fewer classmates than this would match them all by chance."""
 FLAG_PREFIX = "exam copy: "
 """Gradebook notes of this check start with it (a regrade replaces them)."""
 CSV_COLUMNS = ["sid", "question", "part", "matching_sids", "sitting", "same_sitting", "evidence", "answer", "name"]
@@ -232,34 +236,47 @@ class CopyCase:
     sitting: str = ""
     same_sitting: bool = False
     distinctive: bool = True
-    """False: a part whose keys often coincide, listed because a distinctive part matches the same student."""
+    """False: a part whose keys often coincide, listed because other parts match the same student too."""
     name: str = ""
 
 
 def find_copies(index: KeyIndex, sid: str, answers: dict[str, tuple[Any, bool]]) -> list[CopyCase]:
-    """The cases of one student, from ``{part: (answer, right?)}`` as graded on their own variant."""
+    """The cases of one student, from ``{part: (answer, right?)}`` as graded on their own variant.
+
+    Another student is named when a distinctive part matches their key, or when several parts do and
+    fewer than :data:`CHANCE_MAX` classmates would be expected to match all of them by chance
+    (``(N - 1) * prod(share of the class whose key accepts each answer)``)."""
     sid = normalize_sid(sid)
     own_sitting = index.sitting(sid)
     found: dict[str, list[str]] = {}
     for part, (value, right) in answers.items():
-        if right or part not in index.parts:
-            continue
-        sids = index.accepting(part, value, exclude=sid)
-        if sids and len(sids) <= index.limit:
-            found[part] = sids
-    suspects = {s for part, sids in found.items() if part in index.distinctive for s in sids}
+        if not right and part in index.parts:
+            sids = index.accepting(part, value, exclude=sid)
+            if sids:
+                found[part] = sids
+    others = max(1, len(index.students) - 1)
+    parts_of: dict[str, list[str]] = {}
+    for part, sids in found.items():
+        for s in sids:
+            parts_of.setdefault(s, []).append(part)
+
+    def suspect(parts: list[str]) -> bool:
+        if any(p in index.distinctive and len(found[p]) <= index.limit for p in parts):
+            return True
+        return len(parts) >= 2 and others * math.prod(len(found[p]) / others for p in parts) <= CHANCE_MAX
+
+    suspects = {s for s, parts in parts_of.items() if suspect(parts)}
     if not suspects:
         return []
-    weight = {s: sum(s in sids for sids in found.values()) for s in suspects}
+    student = index.students.get(sid)
     cases = []
     for q in index.spec.questions:
         for part in q.parts:
             sids = [s for s in found.get(part, []) if s in suspects]
             if not sids:
                 continue
-            sids.sort(key=lambda s: (index.sitting(s) != own_sitting or not own_sitting, -weight[s], s))
+            sids.sort(key=lambda s: (index.sitting(s) != own_sitting or not own_sitting, -len(parts_of[s]), s))
             same = bool(own_sitting) and index.sitting(sids[0]) == own_sitting
-            student = index.students.get(sid)
             cases.append(CopyCase(sid, q.name, part, answers[part][0], sids, own_sitting, same,
                                   part in index.distinctive, student.student.name if student else ""))
     return cases
@@ -276,10 +293,8 @@ def copy_flags(cases: Iterable[CopyCase]) -> list[str]:
     flags = []
     for other in order:
         hits = by_sid[other]
-        strong = [c.part for c in hits if c.distinctive]
-        if not strong:
-            continue
-        also = [c.part for c in hits if not c.distinctive]
+        strong = [c.part for c in hits if c.distinctive] or [c.part for c in hits]
+        also = [c.part for c in hits if c.part not in strong]
         where = "the same sitting" if hits[0].same_sitting and other == hits[0].matching[0] else "another sitting"
         if not hits[0].sitting:
             where = "sitting unknown"
@@ -332,6 +347,6 @@ def cases_csv(cases: Iterable[CopyCase]) -> str:
     writer.writerow(CSV_COLUMNS)
     for c in cases:
         writer.writerow([c.sid, c.question, c.part, " ".join(c.matching), c.sitting,
-                         "yes" if c.same_sitting else "no", "distinctive" if c.distinctive else "corroborating",
+                         "yes" if c.same_sitting else "no", "distinctive part" if c.distinctive else "with other parts",
                          json.dumps(c.answer), c.name])
     return buf.getvalue()
