@@ -242,7 +242,7 @@ def test_batch_records_the_flag_and_exam_integrity_lists_every_case(env):
     assert got == want
     ada = next(r for r in rows if r["part"] == "q5_v")
     assert ada["sitting"].startswith("2025-02-19") and json.loads(ada["answer"]) == key(env, ALAN, "q5_v")
-    assert "2 students" in done.stdout
+    assert "from 2 student(s)" in done.stdout
 
 
 def test_regrade_recomputes_the_copy_notes_with_the_new_key(env):

@@ -256,7 +256,7 @@ def _integrity(args: argparse.Namespace) -> int:
     out.write_text(cases_csv(cases), encoding="utf-8")
     students = len({c.sid for c in cases})
     print(f"{args.exam}: {len(answers)} graded students checked against {len(issued)} issued variants; "
-          f"{len(cases)} wrong answers right for another student's variant, {students} students -> {out} "
+          f"{len(cases)} wrong answer(s) right for another student's variant, from {students} student(s) -> {out} "
           f"(staff only: evidence for a person to weigh, not a finding). Distinctive parts: "
           f"{', '.join(sorted(index.distinctive)) or 'none'}.")
     if unrecorded:
