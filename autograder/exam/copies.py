@@ -135,6 +135,14 @@ def _exact_canonical(value: Any) -> Any:
     return _integer(value)
 
 
+def _shown_letter(issued: Any, key: Any) -> str | None:
+    """The letter under which ``issued``'s student saw option ``key`` (their own option order)."""
+    try:
+        return LETTERS[issued.order.index(int(key))]
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 def _letter(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 3:
         return None
@@ -174,7 +182,7 @@ class KeyIndex:
             if isinstance(judge, Numeric):
                 keys.add(sid, key)
             elif isinstance(judge, Choice):
-                keys.add(sid, LETTERS[issued.order.index(int(key))] if int(key) in issued.order else None)
+                keys.add(sid, _shown_letter(issued, key))
             else:
                 keys.add(sid, _exact_canonical(key))
         keys.freeze()
@@ -205,7 +213,7 @@ class KeyIndex:
                 for sid, issued in values:
                     key = issued.answers.get(part)
                     if isinstance(self.judges[part], Choice):
-                        key = LETTERS[issued.order.index(int(key))] if key is not None and int(key) in issued.order else None
+                        key = _shown_letter(issued, key)
                     if key is None or trivial(key) or len([s for s in self._lookup(keys, part, key) if s != sid]) > 0:
                         shared += 1
                 if shared <= DISTINCTIVE_MAX_SHARE * len(values):

@@ -107,8 +107,11 @@ def grade_exam(assignment: Any, spec: ExamSpec, issued: IssuedExam, notebook: Pa
     if index is not None:
         from autograder.exam.copies import copy_flags, find_copies
 
-        graded.copies = find_copies(index, issued.student.sid, graded.answers)
-        graded.copy_flags = copy_flags(graded.copies)
+        try:
+            graded.copies = find_copies(index, issued.student.sid, graded.answers)
+            graded.copy_flags = copy_flags(graded.copies)
+        except Exception as exc:  # an odd answer value must not stop grading; say so to staff
+            graded.copy_flags = [f"the copied-answer check could not run: {type(exc).__name__}: {exc}"]
         graded.flags += graded.copy_flags
     return graded
 
