@@ -226,6 +226,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("regrades", "regrade requests"),
     Option("regrades.window_days", "days after grades are released for regrade requests",
            {"type": "integer", "minimum": 0}, 7),
+    Option("integrity", "academic-integrity outcomes that reach final grades (docs/integrity.md)"),
+    Option("integrity.outcomes", "the instructor's `integrity.csv` (`SID, assignment, outcome, case`; a path "
+           "relative to course.yaml), read by `autograder grades` unless `--integrity` names another",
+           {"type": "string", "minLength": 1}, shown_default="none"),
     Option("grading", "limits for grading one submission (the sandbox's `Limits`)"),
     *_limits_options(),
     Option("gradescope", "what Gradescope shows"),
@@ -528,6 +532,8 @@ class Course:
     """Resource limits for grading."""
     gradescope: GradescopePolicy
     """Gradescope visibility settings."""
+    integrity_outcomes: Path | None = None
+    """``integrity.outcomes`` resolved against the course folder (None when not set)."""
 
     def assignment(self, name: str) -> AssignmentPolicy:
         """The policy of assignment ``name``; unknown names raise CourseConfigError listing known ones."""
@@ -717,6 +723,8 @@ def _build(data: dict[str, Any], path: Path) -> Course:
         regrade_window_days=data.get("regrades", {}).get("window_days", default("regrades.window_days")),
         grading=_build_limits(data.get("grading", {})),
         gradescope=GradescopePolicy(**data.get("gradescope", {})),
+        integrity_outcomes=(path.parent / data["integrity"]["outcomes"]) if data.get("integrity", {}).get("outcomes")
+        else None,
     )
 
 

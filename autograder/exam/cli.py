@@ -8,6 +8,7 @@
   autograder exam batch midterm EXPORT                    grade a class's submissions into the gradebook
   autograder exam sitting midterm --track MSOL [--extra-time 1.5x] [--request 2025-02-25]
   autograder exam trace midterm Q2 '{"s": [...], "y": 1}'  which SID was issued these parameters
+  autograder exam integrity midterm [--out CSV]           wrong answers right for another student's variant (staff only)
   autograder regrade midterm --question Q3                re-grade one question for everyone
 
 Exit codes: 0 success, 1 problems found, 2 unusable input.
@@ -68,6 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common(p)
     p.add_argument("question")
     p.add_argument("params", help="the question's parameters as JSON")
+    p = sub.add_parser("integrity", help="list wrong answers that are right for another student's variant (CSV)")
+    common(p)
+    p.add_argument("--out", type=Path, default=None, metavar="CSV",
+                   help="where to write the CSV (default: integrity/<exam>-copied-answers.csv)")
 
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -151,15 +156,19 @@ def _grade(args: argparse.Namespace) -> int:
 
     assignment, course, db = _load(args)
     spec = load_spec(assignment)
+    from autograder.exam.copies import class_index
+    from autograder.exam.variants import normalize_sid
+
     conn = store.connect(db)
     try:
-        issued = store.load(conn, args.exam, args.sid)
+        issued_all = store.load_all(conn, args.exam)
     finally:
         conn.close()
+    issued = issued_all.get(normalize_sid(args.sid))
     if issued is None:
         raise UnusableInput(f"SID {args.sid} was issued no {args.exam} in {db}")
     graded = grade_exam(assignment, spec, issued, args.notebook, template=exam_template(assignment),
-                        extra=student_extra(course, spec, issued))
+                        extra=student_extra(course, spec, issued), index=class_index(spec, issued_all, course))
     result = graded.result
     if args.created_at:
         window = window_for(course, args.exam, issued.student.track, parse_accommodation(issued.student.extra_time))
@@ -217,8 +226,47 @@ def _trace(args: argparse.Namespace) -> int:
     return 0 if sids else 1
 
 
+def _integrity(args: argparse.Namespace) -> int:
+    """Every graded student's wrong answers checked against the class's keys; one CSV row per case."""
+    from autograder.batch.gradebook import Gradebook
+    from autograder.exam import store
+    from autograder.exam.build import load_spec
+    from autograder.exam.copies import cases_csv, class_index, find_copies
+    from autograder.exam.variants import normalize_sid
+
+    assignment, course, db = _load(args)
+    if not db.is_file():
+        raise UnusableInput(f"no gradebook at {db}: grade the exam first (`autograder exam batch {args.exam} EXPORT`)")
+    spec = load_spec(assignment)
+    conn = store.connect(db)
+    try:
+        issued = store.load_all(conn, args.exam)
+        answers = store.load_answers(conn, args.exam)
+    finally:
+        conn.close()
+    if not issued:
+        raise UnusableInput(f"{db} holds no issued {args.exam}: run `autograder exam build {args.exam} --roster ...`")
+    with Gradebook(db) as book:
+        graded = {normalize_sid(p.get("sid", "")) for r in book.current_rows(args.exam) for p in r.submitters}
+    unrecorded = sorted(s for s in graded if s and s in issued and s not in answers)
+    index = class_index(spec, issued, course)
+    cases = [case for sid in sorted(answers) for case in find_copies(index, sid, answers[sid])]
+    out = args.out or Path("integrity") / f"{args.exam}-copied-answers.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(cases_csv(cases), encoding="utf-8")
+    students = len({c.sid for c in cases})
+    print(f"{args.exam}: {len(answers)} graded students checked against {len(issued)} issued variants; "
+          f"{len(cases)} wrong answer(s) right for another student's variant, from {students} student(s) -> {out} "
+          f"(staff only: evidence for a person to weigh, not a finding). Distinctive parts: "
+          f"{', '.join(sorted(index.distinctive)) or 'none'}.")
+    if unrecorded:
+        print(f"! {len(unrecorded)} graded students have no recorded answers (graded before answers were kept), "
+              f"e.g. {', '.join(unrecorded[:3])}: run `autograder exam batch {args.exam} EXPORT` again", file=sys.stderr)
+    return 1 if cases else 0
+
+
 ACTIONS = {"secret": _secret, "build": _build, "practice": _practice, "gradescope": _gradescope, "grade": _grade,
-           "batch": _batch, "sitting": _sitting, "trace": _trace}
+           "batch": _batch, "sitting": _sitting, "trace": _trace, "integrity": _integrity}
 
 
 def regrade_exam_cli(assignment, db_path: Path, question: str | None, csv_path: str | None) -> int | None:  # type: ignore[no-untyped-def]

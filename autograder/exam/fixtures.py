@@ -12,6 +12,9 @@ Without a grading variant (an author running ``pytest reference/midterm/``), the
 *authoring* variant: seeds from a fixed, public key under the seed space ``authoring`` (never a real
 student's variant), whose key the reference module defines, so the reference earns full marks.
 ``grading_variant(..., only_question="Q3")`` skips every other question's tests (regrade of one question).
+The block yields ``{part: (the student's value, right?)}``, filled by :meth:`ExamCheck.check` as the tests
+run (in the grader process: the value is the plain data the student's variable held), which the copied-answer
+check (:mod:`autograder.exam.copies`) reads.
 """
 
 from __future__ import annotations
@@ -33,20 +36,23 @@ AUTHORING_SID = "000000000"
 class _Context:
     issued: IssuedExam | None = None
     only_question: str | None = None
+    answers: dict[str, tuple[Any, bool]] | None = None
 
 
 _context = _Context()
 
 
 @contextlib.contextmanager
-def grading_variant(issued: IssuedExam, only_question: str | None = None) -> Iterator[None]:
-    """Grade against ``issued`` (and only ``only_question``'s tests, if given) inside the block."""
-    previous = (_context.issued, _context.only_question)
-    _context.issued, _context.only_question = issued, only_question
+def grading_variant(issued: IssuedExam, only_question: str | None = None) -> Iterator[dict[str, tuple[Any, bool]]]:
+    """Grade against ``issued`` (and only ``only_question``'s tests, if given) inside the block; yields the
+    answers the tests judged, ``{part: (value, right?)}``."""
+    previous = (_context.issued, _context.only_question, _context.answers)
+    answers: dict[str, tuple[Any, bool]] = {}
+    _context.issued, _context.only_question, _context.answers = issued, only_question, answers
     try:
-        yield
+        yield answers
     finally:
-        _context.issued, _context.only_question = previous
+        _context.issued, _context.only_question, _context.answers = previous
 
 
 class ExamCheck:
@@ -85,6 +91,8 @@ class ExamCheck:
             verdict = spec.judge.judge(got, issued.answers[part], spec.what or part, issued.order)
         else:
             verdict = spec.judge.judge(got, issued.answers[part], spec.what or part)
+        if _context.answers is not None:
+            _context.answers[part] = (got, verdict.ok)
         assert_true(verdict.ok, verdict.message)
 
 

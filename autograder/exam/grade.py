@@ -5,7 +5,8 @@ from Gradescope's metadata (``users[].sid``; if Gradescope left it empty, their 
 the roster the exam was issued to). Numbers typed in the notebook are never used. The notebook's own
 header SID and the cells that show the parameters are compared with what was issued to the submitter;
 a mismatch (someone else's notebook, edited parameters) is graded all the same, on the submitter's
-variant, and flagged for the instructor.
+variant, and flagged for the instructor. Given the class's :class:`~autograder.exam.copies.KeyIndex`, wrong
+answers that are right for another student's variant are flagged too (:mod:`autograder.exam.copies`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ class ExamGrading:
     result: GradingResult
     sid: str
     flags: list[str] = field(default_factory=list)
-    """For the instructor: the notebook carries another SID, edited parameters, ..."""
+    """For the instructor: the notebook carries another SID, edited parameters, copied answers, ..."""
+    answers: dict[str, tuple[Any, bool]] = field(default_factory=dict)
+    """``{part: (the student's value, right on their own variant?)}`` for every part the tests judged."""
+    copies: list[Any] = field(default_factory=list)
+    """:class:`~autograder.exam.copies.CopyCase` of the wrong answers right for another variant."""
+    copy_flags: list[str] = field(default_factory=list)
+    """The flags (also in ``flags``) that ``copies`` gave."""
 
 
 def find_submitter(issued: dict[str, IssuedExam], sids: list[str], emails: list[str]) -> IssuedExam | None:
@@ -83,17 +90,30 @@ def integrity_flags(spec: ExamSpec, issued: IssuedExam, notebook_path: Path, tem
 
 
 def grade_exam(assignment: Any, spec: ExamSpec, issued: IssuedExam, notebook: Path, *, template: dict[str, Any],
-               extra: dict[str, str], slot: int = 0, only_question: str | None = None) -> ExamGrading:
+               extra: dict[str, str], slot: int = 0, only_question: str | None = None,
+               index: Any = None) -> ExamGrading:
     """Grade ``notebook`` on ``issued`` (the submitter's variant): the HW harness runs the exam's hidden suite
-    with the ``exam`` fixture set to that variant. ``only_question``: run only that question's tests."""
+    with the ``exam`` fixture set to that variant. ``only_question``: run only that question's tests.
+    ``index`` (the class's :class:`~autograder.exam.copies.KeyIndex`): flag wrong answers right for another
+    student's variant."""
     from autograder.grading import grade_submission
 
-    with grading_variant(issued, only_question):
+    with grading_variant(issued, only_question) as answers:
         result = grade_submission(assignment, Path(notebook), slot=slot)
     if only_question is not None:
         result.tests = [t for t in result.tests if t.task.lower() == only_question.lower()]
     flags = integrity_flags(spec, issued, notebook, template, extra)
-    return ExamGrading(result, issued.student.sid, flags)
+    graded = ExamGrading(result, issued.student.sid, flags, dict(answers))
+    if index is not None:
+        from autograder.exam.copies import copy_flags, find_copies
+
+        try:
+            graded.copies = find_copies(index, issued.student.sid, graded.answers)
+            graded.copy_flags = copy_flags(graded.copies)
+        except Exception as exc:  # an odd answer value must not stop grading; say so to staff
+            graded.copy_flags = [f"the copied-answer check could not run: {type(exc).__name__}: {exc}"]
+        graded.flags += graded.copy_flags
+    return graded
 
 
 def integrity_test(flags: list[str], number: int) -> dict[str, Any]:

@@ -8,8 +8,10 @@ plus, under ``reference/`` (made root-only by setup.sh, unreadable by the sandbo
 
 The run (called by ``autograder.gradescope.run`` for an assignment of kind ``exam``) grades the notebook on
 the submitting SID's issued variant, applies the student's window (:mod:`autograder.exam.windows`) to
-``created_at`` with ``previous_submissions``, flags a notebook that is not the submitter's, shows the
-regrade window, and always writes results.json.
+``created_at`` with ``previous_submissions``, flags a notebook that is not the submitter's and wrong answers
+that are right for another issued variant (:mod:`autograder.exam.copies`, against every variant the zip
+carries), shows the regrade window, and always writes results.json. Flags go only to the ``hidden``
+(staff-only) "Exam integrity" entry; the log, whose visibility the course chooses, gets their count.
 """
 
 from __future__ import annotations
@@ -120,8 +122,11 @@ def grade_exam_run(root: Path, course: Any, assignment: Any, meta: Any, started:
     choice = choose_notebook(folder, assignment.name, ids)
     target = choice.path or (folder / f"{assignment.name}.ipynb")
     template = exam_template(assignment)
+    from autograder.exam.copies import class_index
+
     graded: ExamGrading = grade_exam(assignment, spec, issued, target, template=template,
-                                     extra=student_extra(course, spec, issued))
+                                     extra=student_extra(course, spec, issued),
+                                     index=class_index(spec, issued_all, course))
     result = graded.result
     if not choice.is_notebook:
         result.unusable = True
@@ -146,7 +151,8 @@ def grade_exam_run(root: Path, course: Any, assignment: Any, meta: Any, started:
         test["number"] = str(number)
     data["output"] += "\n\n" + regrade_line(course)
     write_results_json(data, results_path)
-    print(f"score {data['score']:g} / {result.max_score:g}; flags: {flags or 'none'}; {time.monotonic() - started:.2f} s")
+    shown = flags if assignment.stdout_visibility == "hidden" else f"{len(flags)} (in the staff-only entry)"
+    print(f"score {data['score']:g} / {result.max_score:g}; flags: {shown or 'none'}; {time.monotonic() - started:.2f} s")
     if result.stdout:
         print("--- student output (truncated) ---")
         print(result.stdout[:4000])

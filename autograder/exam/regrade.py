@@ -4,13 +4,15 @@
 ``<sid>/midterm.ipynb``) on each submitter's issued variant and records it in the gradebook, like
 ``autograder batch`` does for homework; a submission outside the student's window scores 0 with the
 reason (an export holds only each student's active submission, so there is no earlier one to fall back
-on), and integrity flags go to the CSV's notes column.
+on), and integrity flags go to the CSV's notes column: among them, wrong answers that are right for another
+student's variant (``exam copy: ...``, :mod:`autograder.exam.copies`). What each student answered is kept in
+the gradebook (``exam_answers``) for ``autograder exam integrity``.
 
 ``autograder regrade midterm --question Q3``, after the key, tolerance or points of Q3 changed in
 ``reference/midterm/questions.py``: Q3's answers are recomputed from the *stored* params (the issued
 variant never changes; old answers are logged in ``exam_key_log``), every stored submission is graded again
 for Q3's tests only, its other questions keep their stored results, and the students whose score changed
-are printed with by how much.
+are printed with by how much. The copied-answer notes are recomputed with the new key and Q3's new answers.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def grade_exam_batch(assignment: Any, course: Any, source: Path, db_path: Path,
     from autograder.batch.gradebook import Gradebook
     from autograder.batch.inputs import discover
     from autograder.exam.build import load_spec, student_extra
+    from autograder.exam.copies import class_index
     from autograder.exam.gradescope import exam_template
     from autograder.exam.grade import grade_exam
     from autograder.exam.windows import decide, parse_accommodation, window_for
@@ -69,6 +72,7 @@ def grade_exam_batch(assignment: Any, course: Any, source: Path, db_path: Path,
     report = ExamBatchReport()
     spec, template = load_spec(assignment), exam_template(assignment)
     issued = _issued(db_path, assignment.name)
+    index = class_index(spec, issued, course)  # every issued key, once
     scratch = Path(tempfile.mkdtemp(prefix="autograder-exam-batch-"))
     try:
         found = discover(Path(source), assignment.name, workdir=scratch / "input")
@@ -85,14 +89,15 @@ def grade_exam_batch(assignment: Any, course: Any, source: Path, db_path: Path,
                 path = scratch / f"{sub.key}.ipynb"
                 path.write_bytes(sub.notebook or b"")
                 graded = grade_exam(assignment, spec, exam, path, template=template,
-                                    extra=student_extra(course, spec, exam))
+                                    extra=student_extra(course, spec, exam), index=index)
+                store.save_answers(book.db, assignment.name, exam.student.sid, graded.answers)
                 result = graded.result
                 window = window_for(course, assignment.name, exam.student.track,
                                     parse_accommodation(exam.student.extra_time))
                 decision = decide(window, sub.created_at)
                 if not decision.counts:
                     result.zeroed_reason = decision.reason
-                notes = list(sub.notes) + [f"exam flag: {f}" for f in graded.flags]
+                notes = list(sub.notes) + _flag_notes(graded.flags, graded.copy_flags)
                 people = [dict(vars(s)) for s in sub.submitters] or [{"sid": exam.student.sid}]
                 for person in people:  # a folder of <sid>.ipynb has no names: the roster's
                     if person.get("sid") and person["sid"] == exam.student.sid:
@@ -109,6 +114,13 @@ def grade_exam_batch(assignment: Any, course: Any, source: Path, db_path: Path,
         shutil.rmtree(scratch, ignore_errors=True)
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _flag_notes(flags: list[str], copy_flags: list[str]) -> list[str]:
+    """Gradebook notes: ``exam flag: ...`` for the notebook's own flags, ``exam copy: ...`` for copied answers."""
+    from autograder.exam.copies import FLAG_PREFIX
+
+    return [f"exam flag: {f}" for f in flags if f not in copy_flags] + [FLAG_PREFIX + f for f in copy_flags]
 
 
 def _stored_grading(book: Any, grading_id: int) -> tuple[dict[str, Any], list[TestOutcome]]:
@@ -134,6 +146,7 @@ def regrade_question(assignment: Any, course: Any, db_path: Path, question: str,
     from autograder.batch.core import who
     from autograder.batch.gradebook import Gradebook
     from autograder.exam.build import load_spec, student_extra
+    from autograder.exam.copies import FLAG_PREFIX, class_index, copy_flags, find_copies
     from autograder.exam.gradescope import exam_template
     from autograder.exam.grade import grade_exam
 
@@ -149,8 +162,10 @@ def regrade_question(assignment: Any, course: Any, db_path: Path, question: str,
         from autograder.exam.questions import plain
         report.key_changes = store.replace_answers(db, assignment.name, q.name, {s: plain(a) for s, a in new_keys.items()})
         issued_all = store.load_all(db, assignment.name)
+        stored_answers = store.load_answers(db, assignment.name)
     finally:
         db.close()
+    index = class_index(spec, issued_all, course)  # with the new key
     scratch = Path(tempfile.mkdtemp(prefix="autograder-exam-regrade-"))
     hidden_hash = assignment.hidden_hash()
     try:
@@ -183,9 +198,13 @@ def regrade_question(assignment: Any, course: Any, db_path: Path, question: str,
                     merged += fresh
                 lateness_s = fields.pop("lateness_s")
                 result = GradingResult(assignment=assignment.name, tests=merged, **fields)
+                answers = dict(stored_answers.get(exam.student.sid, {}), **graded.answers)
+                store.save_answers(book.db, assignment.name, exam.student.sid, graded.answers)
+                notes = [n for n in sub.notes if not n.startswith(FLAG_PREFIX)]
+                notes += [FLAG_PREFIX + f for f in copy_flags(find_copies(index, exam.student.sid, answers))]
                 book.record(assignment.name, key=sub.key, content_hash=sub.content_hash, submitters=sub.submitters,
                             created_at=sub.created_at, notebook=sub.notebook, notebook_name=sub.notebook_name,
-                            notes=sub.notes, result=result, lateness_s=lateness_s, hidden_hash=hidden_hash,
+                            notes=notes, result=result, lateness_s=lateness_s, hidden_hash=hidden_hash,
                             version=autograder.__version__, timings={})
                 report.graded += 1
                 if progress:

@@ -6,6 +6,8 @@ Tables (created on first use, beside the gradebook's own):
   exam_variants   one row per (exam, space, sid, question): params, answers, option order,
                   generator hash, issued_at; ``key_version`` counts regrades of the key
   exam_key_log    the answers a regrade replaced (who, question, old answers, new answers, when)
+  exam_answers    one row per (exam, space, sid, part): what the student answered and whether it was
+                  right on their own variant, as last graded (read by ``autograder exam integrity``)
 
 Once a row exists it is what the student was shown: ``autograder exam build`` run again reuses it
 (whatever the generator's code is now), grading reads the answers from it, and a regrade of one
@@ -56,6 +58,16 @@ CREATE TABLE IF NOT EXISTS exam_key_log (
     old_answers TEXT NOT NULL,
     new_answers TEXT NOT NULL,
     changed_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exam_answers (
+    exam        TEXT NOT NULL,
+    space       TEXT NOT NULL,
+    sid         TEXT NOT NULL,
+    part        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    correct     INTEGER NOT NULL,
+    graded_at   TEXT NOT NULL,
+    PRIMARY KEY (exam, space, sid, part)
 );
 """
 
@@ -153,6 +165,37 @@ def replace_answers(db: sqlite3.Connection, exam: str, question: str, new: dict[
         db.execute("ROLLBACK")
         raise
     return changed
+
+
+def save_answers(db: sqlite3.Connection, exam: str, sid: str, answers: dict[str, tuple[Any, bool]],
+                 space: str = "exam") -> None:
+    """Record what ``sid`` answered (``{part: (value, right?)}``), replacing those parts' earlier rows.
+    A value that is not plain data (a function, an object) is recorded as null."""
+    from autograder.exam.questions import plain
+
+    rows = []
+    for part, (value, right) in answers.items():
+        try:
+            text = json.dumps(plain(value), allow_nan=False)
+        except (TypeError, ValueError):
+            text = "null"
+        rows.append((exam, space, normalize_sid(sid), part, text, int(bool(right)), _now()))
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.executemany("INSERT OR REPLACE INTO exam_answers VALUES (?,?,?,?,?,?,?)", rows)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def load_answers(db: sqlite3.Connection, exam: str, space: str = "exam") -> dict[str, dict[str, tuple[Any, bool]]]:
+    """``{sid: {part: (value, right?)}}`` as last graded."""
+    out: dict[str, dict[str, tuple[Any, bool]]] = {}
+    for sid, part, value, correct in db.execute(
+            "SELECT sid, part, value, correct FROM exam_answers WHERE exam=? AND space=?", (exam, space)):
+        out.setdefault(sid, {})[part] = (json.loads(value), bool(correct))
+    return out
 
 
 def find_by_params(db: sqlite3.Connection, exam: str, question: str, params: dict[str, Any]) -> list[str]:

@@ -11,6 +11,11 @@ Bonus (``--bonus``): ``SID``, ``evaluation`` (yes/no, 1/0, true/false, blank = n
 Optional questions (``--questions``): ``SID``, ``assignment``, ``question``, ``score``:
 points a student earned on a question optional for their track (default 0). ``autograder export hw3``
 writes it from the gradebook (a question is a ``task`` of the hidden suite).
+
+Academic-integrity outcomes (``--integrity``, or ``integrity.outcomes`` in course.yaml): ``SID``,
+``assignment`` (its name in course.yaml), ``outcome`` (``zero``, or the number of points the work is set
+to), ``case`` (the case reference the student's explanation cites; ``case reference`` is accepted as the
+column name). One line per (SID, assignment).
 """
 
 from __future__ import annotations
@@ -60,6 +65,31 @@ class BonusEntry:
     """Filled in the course evaluation."""
     piazza: Decimal
     """Raw Piazza participation points (curved later), >= 0."""
+
+
+@dataclass(frozen=True)
+class IntegrityOutcome:
+    """An instructor's academic-integrity outcome for one student's assignment."""
+
+    row: int
+    """Row in the integrity file (header is row 1)."""
+    sid: str
+    """Student ID."""
+    assignment: str
+    """Assignment name in course.yaml."""
+    points: Decimal | None
+    """Points the work is set to; ``None`` for ``zero`` (zero credit)."""
+    case: str
+    """The case reference, cited in the student's explanation."""
+    file: str = "integrity.csv"
+    """The file's name, for messages."""
+
+    @property
+    def zero(self) -> bool:
+        return self.points is None
+
+
+ZERO_WORDS = {"zero", "0 credit", "zero credit"}
 
 
 def _rows(path: Path, required: tuple[str, ...], aliases: dict[str, str] | None = None) -> list[tuple[int, dict[str, str]]]:
@@ -161,3 +191,45 @@ def read_question_scores(path: str | Path, course: Course) -> dict[tuple[str, st
             raise cell_error(path.name, n, "score", r["score"], f"is above the question's {a.questions[r['question']]} points")
         out[(r["sid"], a.name, r["question"])] = score
     return out
+
+
+def read_integrity(path: str | Path, course: Course) -> list[IntegrityOutcome]:
+    """Parse an integrity.csv; assignments and outcomes are checked against course.yaml (SIDs are checked
+    against the export when grades are assembled)."""
+    path = Path(path)
+    if not path.is_file():
+        raise GradesInputError(f"{path}: no such file; give the academic-integrity outcomes as a CSV with the "
+                               "columns SID, assignment, outcome, case (docs/integrity.md)")
+    rows = _rows(path, ("sid", "assignment", "outcome", "case"),
+                 {"case reference": "case", "case_reference": "case", "case ref": "case", "reference": "case"})
+    entries = [_integrity_entry(path.name, n, r, course) for n, r in rows]
+    seen: dict[tuple[str, str], int] = {}
+    for e in entries:
+        if (e.sid, e.assignment) in seen:
+            raise cell_error(path.name, e.row, "SID", e.sid, f"already has an outcome for {e.assignment} in row "
+                             f"{seen[(e.sid, e.assignment)]}; keep one line per student and assignment")
+        seen[(e.sid, e.assignment)] = e.row
+    return entries
+
+
+def _integrity_entry(file: str, n: int, r: dict[str, str], course: Course) -> IntegrityOutcome:
+    if not r.get("sid"):
+        raise cell_error(file, n, "SID", "", "is empty; every line needs the student's ID")
+    wanted = r["assignment"].strip().lower()
+    a = next((a for a in course.assignments.values() if wanted in (a.name.lower(), a.title.lower())), None)
+    if a is None:
+        raise cell_error(file, n, "assignment", r["assignment"],
+                         f"is not an assignment in course.yaml; known: {', '.join(course.assignments)}")
+    outcome = r["outcome"].strip()
+    points: Decimal | None = None
+    if outcome.lower() not in ZERO_WORDS:
+        try:
+            points = Decimal(outcome)
+        except InvalidOperation:
+            raise cell_error(file, n, "outcome", outcome, "is neither `zero` nor a number of points") from None
+        if not points.is_finite() or points < 0 or points > Decimal(str(a.max_points)):
+            raise cell_error(file, n, "outcome", outcome,
+                             f"is not a number of points between 0 and {a.name}'s {a.max_points:g}")
+    if not r.get("case"):
+        raise cell_error(file, n, "case", "", "is empty; give the case reference the student's explanation cites")
+    return IntegrityOutcome(n, r["sid"], a.name, points, r["case"], file)

@@ -1,4 +1,5 @@
-"""Apply course.yaml to scores: late days, optional questions, weights, bonuses, rounding, letters.
+"""Apply course.yaml to scores: late days, optional questions, academic-integrity outcomes, weights, bonuses,
+rounding, letters.
 
 All arithmetic is ``Decimal``; the final score is rounded once, half up, to
 ``course.decimals`` places, and that rounded number decides the letter.
@@ -16,7 +17,7 @@ from autograder import lateness as late_rules
 from autograder.course import LETTERS, AssignmentPolicy, Course
 from autograder.grades.errors import GradesInputError
 from autograder.grades.grade_exports import ExportScore, ExportStudent, GradescopeExport
-from autograder.grades.inputs import BonusEntry, RosterEntry
+from autograder.grades.inputs import BonusEntry, IntegrityOutcome, RosterEntry
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -51,6 +52,8 @@ class StudentInput:
     parts: dict[str, tuple[tuple[str, ExportScore | None], ...]] = field(default_factory=dict)
     """``{assignment: ((part, export line), ...)}`` for assignments made of several Gradescope columns
     (``submissions`` then holds their combination)."""
+    integrity: dict[str, IntegrityOutcome] = field(default_factory=dict)
+    """``{assignment: the instructor's academic-integrity outcome}`` (from integrity.csv)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,11 @@ class AssignmentOutcome:
     """``((question, points earned removed, maximum removed, earned points known from --questions), ...)``."""
     parts: tuple[PartLine, ...] = ()
     """How the parts of an assignment made of several Gradescope columns were combined."""
+    integrity: str = ""
+    """The academic-integrity outcome that set its points, in words (empty if none): ``zero credit for
+    Homework 2 following an academic-integrity finding (case 2025-07)``. No late day is spent on it."""
+    integrity_case: str = ""
+    """Its case reference."""
 
     @property
     def percent(self) -> Decimal:
@@ -139,8 +147,10 @@ class StudentResult:
 
 
 def assemble(course: Course, export: GradescopeExport, roster: list[RosterEntry] | None,
-             bonus: list[BonusEntry] | None, optional_scores: dict[tuple[str, str, str], Decimal] | None) -> list[StudentInput]:
-    """Match export rows, roster and bonus by SID; any mismatch is a GradesInputError naming the rows."""
+             bonus: list[BonusEntry] | None, optional_scores: dict[tuple[str, str, str], Decimal] | None,
+             integrity: list[IntegrityOutcome] | None = None) -> list[StudentInput]:
+    """Match export rows, roster, bonus and integrity outcomes by SID; any mismatch is a GradesInputError
+    naming the rows."""
     columns = match_columns(course, export)
     rows = _key_rows(export, roster)
     roster_by = {r.sid: r for r in roster} if roster is not None else None
@@ -153,6 +163,7 @@ def assemble(course: Course, export: GradescopeExport, roster: list[RosterEntry]
         raise GradesInputError(f"bonus file, row {b.row}, column 'SID': {b.sid!r} is not a student in {export.path.name}"
                                + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""))
     optional_scores = optional_scores or {}
+    integrity_by = _integrity_by_student(course, integrity or [], rows, roster_by)
     out = []
     for sid, st in rows.items():
         r = roster_by[sid] if roster_by is not None else None
@@ -166,8 +177,31 @@ def assemble(course: Course, export: GradescopeExport, roster: list[RosterEntry]
             evaluation=b.evaluation if b else False, piazza_raw=b.piazza if b else ZERO,
             optional_scores={(a, q): v for (s, a, q), v in optional_scores.items() if s == sid},
             canvas_id=r.canvas_id if r else "",
+            integrity=integrity_by.get(sid, {}),
         ))
     return out
+
+
+def _integrity_by_student(course: Course, entries: list[IntegrityOutcome], rows: dict[str, ExportStudent],
+                          roster: dict[str, RosterEntry] | None) -> dict[str, dict[str, IntegrityOutcome]]:
+    """``{sid: {assignment: outcome}}``; an SID not in the export, or points above the student's maximum, is refused."""
+    out: dict[str, dict[str, IntegrityOutcome]] = {}
+    for e in entries:
+        if e.sid not in rows:
+            raise GradesInputError(f"{e.file}, row {e.row}, column 'SID': {e.sid!r} is not a student in the "
+                                   "Gradescope export; check the SID (a typo would zero someone else's work)")
+        track = roster[e.sid].track if roster is not None else course.default_track
+        top = course.assignments[e.assignment].max_points_for(track)
+        if e.points is not None and e.points > top:
+            raise GradesInputError(f"{e.file}, row {e.row}, column 'outcome': {num_text(e.points)!r} is above "
+                                   f"{e.assignment}'s maximum for {track} students ({num_text(top)})")
+        out.setdefault(e.sid, {})[e.assignment] = e
+    return out
+
+
+def num_text(x: Decimal) -> str:
+    """``Decimal('40.0')`` -> ``40``."""
+    return format(x.normalize(), "f")
 
 
 def _norm(name: str) -> str:
@@ -272,6 +306,13 @@ def _base_outcome(course: Course, s: StudentInput, a: AssignmentPolicy) -> Assig
     need, zeroed = verdict.days_needed, verdict.zeroed_reason
     parts = tuple(_part_line(p, Decimal(str(next(x.points for x in a.parts if x.name == p))), line)
                   for p, line in s.parts.get(a.name, ()))
+    finding = s.integrity.get(a.name)
+    if finding is not None:  # the instructor's outcome sets the points; no late day is spent on this work
+        credit = ZERO if finding.zero else finding.points
+        words = "zero credit" if finding.zero else f"{num_text(credit)} points"
+        return AssignmentOutcome(a.name, raw, max_pts, credit, lateness, 0, 0, "", removed, parts,
+                                 f"{words} for {a.title} following an academic-integrity finding (case {finding.case})",
+                                 finding.case)
     return AssignmentOutcome(a.name, raw, max_pts, ZERO if zeroed else points, lateness, need, 0, zeroed, removed,
                              parts)
 

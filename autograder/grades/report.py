@@ -72,6 +72,22 @@ def _late_day_usage(course: Course, results: list[StudentResult]) -> str:
     return _table(["late days used", "students"], rows)
 
 
+def _integrity_cases(course: Course, results: list[StudentResult]) -> str:
+    """Academic-integrity outcomes applied, per assignment: cases, zero credit, points set, students."""
+    found = [(r, o) for r in results for o in r.outcomes.values() if o.integrity]
+    students = len({r.student.sid for r, _ in found})
+    head = (f"<p>{len(found)} case{'s' if len(found) != 1 else ''} from the integrity outcomes applied "
+            f"({students} student{'s' if students != 1 else ''}); each student's explanation cites the case.</p>")
+    if not found:
+        return head
+    rows = []
+    for a in course.assignments.values():
+        here = [o for _, o in found if o.name == a.name]
+        if here:
+            rows.append([a.title, len(here), sum(o.points == 0 for o in here), sum(o.points != 0 for o in here)])
+    return head + _table(["assignment", "cases", "zero credit", "points set"], rows)
+
+
 def report_html(course: Course, results: list[StudentResult]) -> str:
     """The whole page as a string."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Final grades: {html.escape(course.name)}</title>",
@@ -84,7 +100,8 @@ def report_html(course: Course, results: list[StudentResult]) -> str:
         parts.append(f"<img alt='histograms of final scores per track' src='data:image/png;base64,{histograms_png(course, by_track)}'>")
     parts += ["<h2>Letters</h2>", _letter_counts(course, results),
               "<h2>Assignments</h2>", _assignment_stats(course, results),
-              "<h2>Late days</h2>", _late_day_usage(course, results), "</body></html>"]
+              "<h2>Late days</h2>", _late_day_usage(course, results),
+              "<h2>Academic integrity</h2>", _integrity_cases(course, results), "</body></html>"]
     return "\n".join(parts)
 
 

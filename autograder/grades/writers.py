@@ -43,7 +43,8 @@ def final_grades_csv(course: Course, results: list[StudentResult]) -> str:
     for r in results:
         s = r.student
         where = "; ".join(f"{o.name}: {o.days_used}" for o in r.outcomes.values() if o.days_used)
-        zeroed = "; ".join(f"{o.name}: {o.zeroed}" for o in r.outcomes.values() if o.zeroed)
+        zeroed = "; ".join(f"{o.name}: {o.zeroed or o.integrity}" for o in r.outcomes.values()
+                           if o.zeroed or (o.integrity and o.points == 0))
         w.writerow([s.sid, s.name, s.email, s.track, BASIS_LABEL[s.basis], *[fmt(r.component_percent[c]) for c in comps],
                     r.late_days_used, where, zeroed, fmt(r.evaluation_bonus), fmt(r.piazza_bonus), fmt(r.bonus),
                     fmt(r.final_score, course.decimals), r.letter, r.recorded])
@@ -73,6 +74,12 @@ def _assignment_line(course: Course, o: AssignmentOutcome, track: str) -> str:
     parts = [f"- **{a.title}**:"]
     if o.parts:
         parts.append(_parts_sentence(o))
+    if o.integrity:
+        scored = "No score recorded in Gradescope" if o.raw_score is None else f"Scored {num(o.raw_score)}"
+        late = (f" It was submitted {words(o.lateness)} late; no late day is spent on it."
+                if o.lateness.total_seconds() > 0 else "")
+        parts.append(f"{scored}, but {o.integrity}: {num(o.points)} / {num(o.max_points)} = {fmt(o.percent)} %.{late}")
+        return " ".join(parts)
     if o.raw_score is None:
         parts.append(f"No score recorded in Gradescope, so it counts 0 / {num(o.max_points)} = 0.00 %.")
         return " ".join(parts)
