@@ -319,3 +319,25 @@ def test_regrade_reports_exactly_the_affected_students(graded, tmp_path):
         assert con.execute("SELECT COUNT(*) FROM gradings WHERE current = 1").fetchone()[0] == len(kinds)
     again = run_regrade(graded["assignment"], jobs=2, db_path=db, progress=False)
     assert again.graded == 0 and not again.changes
+
+
+def test_regrade_refuses_a_suite_that_check_refuses_and_writes_nothing(graded, tmp_path, capsys):
+    """One test's points raised from 2 to 4 makes the suite worth 102 of course.yaml's 100:
+    `check` refuses it, so `regrade` must too, before grading anyone (the gradebook unchanged)."""
+    from autograder.cli import main
+
+    course_file = copy_course(tmp_path / "course")
+    suite = course_file.parent / "reference" / "hw1" / "test_hw1.py"
+    text = suite.read_text()
+    old = "@pytest.mark.points(2)\ndef test_polynomial_features_small("
+    assert old in text
+    suite.write_text(text.replace(old, "@pytest.mark.points(4)\ndef test_polynomial_features_small("))
+    db = tmp_path / "gb.sqlite"
+    shutil.copy2(graded["db"], db)
+    before = _current(db)
+    out = tmp_path / "after.csv"
+    code = main(["regrade", "hw1", "--course", str(course_file), "--db", str(db), "--csv", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "autograder check hw1" in err and "102" in err and "Nothing was regraded" in err
+    assert _current(db) == before and not out.exists()

@@ -1,6 +1,11 @@
 """``autograder regrade hw1 [--db GRADEBOOK] [--jobs N]``: re-grade every stored
 submission whose hidden tests, reference or source notebook changed since it was
-graded, from the notebooks kept in the gradebook, and print whose score changed."""
+graded, from the notebooks kept in the gradebook, and print whose score changed.
+
+Like ``batch``, it first runs ``autograder check`` on the edited assignment and
+refuses, with nothing regraded or written, while check finds a problem: an
+edited suite whose points no longer add up to ``max_points`` would otherwise
+score the whole class above the maximum."""
 
 from __future__ import annotations
 
@@ -30,7 +35,15 @@ def run(args: argparse.Namespace) -> int:
         return handled
     from autograder.batch.core import print_problems, run_regrade, write_csv
     from autograder.batch.gradebook import Gradebook
+    from autograder.check import require_checked
+    from autograder.errors import UnusableInput
 
+    try:
+        require_checked(assignment, getattr(args, "course", None))
+    except UnusableInput as exc:
+        print(f"error: {exc}\nNothing was regraded; the gradebook is as it was. Fix the suite, then run "
+              f"`autograder regrade {assignment.name}` again.", file=sys.stderr)
+        return 2
     report = run_regrade(assignment, jobs=args.jobs, db_path=db_path, progress=not args.no_progress)
     print_problems(report, sys.stderr)
     for key, who, old, new in report.changes:
