@@ -341,3 +341,20 @@ def test_regrade_refuses_a_suite_that_check_refuses_and_writes_nothing(graded, t
     assert code == 2
     assert "autograder check hw1" in err and "102" in err and "Nothing was regraded" in err
     assert _current(db) == before and not out.exists()
+
+
+def test_one_sid_on_two_submissions_at_the_same_time_is_reported_as_equal():
+    """Two submissions of one SID made at the same second: neither is "the later one"."""
+    from autograder.batch.core import _duplicate_note
+    from autograder.batch.gradebook import CurrentRow
+
+    def row(key: str, created_at: str | None) -> CurrentRow:
+        return CurrentRow(key, [{"sid": "905000001"}], created_at, [], 1, 10.0, 10.0, 0.0, 0, "", [], [], "", {}, "")
+
+    same = _duplicate_note("905000001", row("submission_2", "2025-01-22T10:00:00-08:00"),
+                           row("submission_1", "2025-01-22T10:00:00-08:00"))
+    assert "both submitted at the same time (2025-01-22T10:00:00-08:00)" in same and "later" not in same
+    assert "submission_2 is used" in same and "check which one counts" in same
+    later = _duplicate_note("905000001", row("submission_2", "2025-01-22T11:00:00-08:00"),
+                            row("submission_1", "2025-01-22T10:00:00-08:00"))
+    assert later.endswith("the later one, submission_2, is used")

@@ -234,6 +234,18 @@ class QuestionsError(ValueError):
     """course.yaml's questions and the graded tests disagree; the message names both."""
 
 
+def _duplicate_note(sid: str, first: CurrentRow, second: CurrentRow) -> str:
+    """Which of two submissions of one SID is used, and why: the later one, or, when both
+    came at the same time, the last by submission key (said as such, for a person to confirm)."""
+    keep = max(first, second, key=lambda x: (x.created_at or "", x.key))
+    other = second if keep is first else first
+    if (first.created_at or "") == (second.created_at or ""):
+        when = f"at the same time ({first.created_at})" if first.created_at else "with no submission time"
+        return (f"SID {sid} is on {first.key} and {second.key}, both submitted {when}; {keep.key} is used "
+                f"(the last by submission key): check which one counts")
+    return f"SID {sid} is on {other.key} and {keep.key}; the later one, {keep.key}, is used"
+
+
 def questions_csv_text(book: Gradebook, policy: AssignmentPolicy) -> tuple[str, list[str]]:
     """The file ``autograder grades --questions`` reads: one row per student and question that
     course.yaml names for this assignment (``questions``), the score being the points of the
@@ -268,9 +280,8 @@ def questions_csv_text(book: Gradebook, policy: AssignmentPolicy) -> tuple[str, 
                              "left out of the questions file")
                 continue
             if sid in chosen:
-                keep = max(chosen[sid], r, key=lambda x: x.created_at or "")
-                notes.append(f"SID {sid} is on {chosen[sid].key} and {r.key}; the later one, {keep.key}, is used")
-                chosen[sid] = keep
+                notes.append(_duplicate_note(sid, chosen[sid], r))
+                chosen[sid] = max(chosen[sid], r, key=lambda x: (x.created_at or "", x.key))
             else:
                 chosen[sid] = r
     out = io.StringIO()
