@@ -25,7 +25,9 @@ Rules every suite follows, enforced here for every assignment at once:
   ``assert_true``); ``assert_unchanged`` alone gives nothing;
 * one slow function costs only its own points: all the tests of one task
   share ``function_budget_s``; once spent, that task's remaining tests fail
-  at once and the other tasks are graded as usual;
+  at once and the other tasks are graded as usual; calls a test makes for
+  another task (a backward test's forward pass, ``testing.OtherTask``) are
+  charged to that task;
 * a function not written yet is reported once per task, not in every test.
 """
 

@@ -357,6 +357,9 @@ def _forward_call(student: Any, forward: str, task: str, backward: str, args: Se
         raise ForwardFailed(f"`{forward}` {what}, so this test of `{backward}` could not run (it needs the cache "
                             f"of your `{forward}`; the time is charged to `{forward}`, not to `{backward}`)."
                             f"{fresh}") from None
+    except StudentNotImplemented:
+        raise ForwardFailed(f"`{forward}` is not implemented yet, so this test of `{backward}` could not run "
+                            f"(it needs the cache of your `{forward}`; see the tests of `{forward}`).") from None
     except StudentError as exc:
         raise ForwardFailed(f"This test of `{backward}` could not run: it needs the cache of your `{forward}`, "
                             f"and {call} failed.\n{exc.feedback}") from None
