@@ -23,6 +23,7 @@ traceback, trimmed to their code.
 
 from __future__ import annotations
 
+import zlib
 from contextlib import nullcontext
 from typing import Any, Callable, ContextManager, Iterable, Sequence
 
@@ -314,6 +315,11 @@ def assert_backward(
         raise ForwardFailed(f"This test of `{backward}` could not run: {call} returned {describe(result)}, "
                             f"not a tuple (out, cache), so there is no cache to give `{backward}`.")
     out, cache = result
+    ref_out = expected_out(out) if callable(expected_out) else expected_out
+    # The student's forward is differentiated BEFORE their backward sees dout, so nothing the
+    # backward leaves in the student process can shape the numbers it is checked against.
+    own = None if _same_values(out, ref_out, tol) else _probe_forward(
+        _forward_evaluator(student, forward, forward_task, backward, args, call), out, args, dout, wrt)
     got = getattr(student, backward)(dout, cache)
     if len(names) == 1:
         grads = [got]
@@ -322,19 +328,16 @@ def assert_backward(
                     f"{backward_call}: expected a tuple of {len(names)} values ({', '.join(names)}), "
                     f"got {describe(got)}.")
         grads = list(got)
-    ref_out = expected_out(out) if callable(expected_out) else expected_out
     ref_grads = expected(out) if callable(expected) else expected
     ref_grads = [ref_grads] if len(names) == 1 else list(ref_grads)
     failure = _first_mismatch(grads, ref_grads, names, backward_call, tol)
     if failure is None:
         return
-    if _same_values(out, ref_out, tol):
+    if own is None:  # the forward is right: only the reference's gradient is right
         raise failure
-    why_not = _no_own_forward(out, args, grads, ref_grads, dout, wrt, forward)
+    why_not = own if isinstance(own, str) else _passes_dout_through(grads, ref_grads, dout)
     if why_not is None:
-        evaluate = _forward_evaluator(student, forward, forward_task, backward, args, call)
-        why_not = _check_own_gradient(evaluate, out, args, dout, grads, ref_grads, wrt, names,
-                                      forward, backward_call)
+        why_not = _check_own_gradient(own, dout, grads, ref_grads, names, forward, backward_call)
         if why_not is None:
             return
     raise GradingFailure(f"{failure} Your `{forward}` gives a different output from the correct one for "
@@ -385,16 +388,7 @@ def _same_values(got: Any, expected: Any, tol: float) -> bool:
     return arr.shape == expected.shape and rel_error(arr, expected) <= tol
 
 
-def _no_own_forward(out: Any, args: Sequence[Any], grads: list[Any], expected: list[Any], dout: np.ndarray,
-                    wrt: Sequence[int], forward: str) -> str | None:
-    """Why the student's forward cannot stand in for the reference's, or None."""
-    if not isinstance(out, np.ndarray) or out.dtype.kind not in "biuf" or out.shape != np.shape(dout):
-        return f"its output is {describe(out)}, not an array of the shape of dout {tuple(np.shape(dout))}"
-    if not np.all(np.isfinite(out)):
-        return "its output holds NaN or infinite values"
-    for index in wrt:
-        if np.shape(args[index]) == out.shape and np.array_equal(out, args[index]):
-            return "it returns its input unchanged"
+def _passes_dout_through(grads: list[Any], expected: list[Any], dout: np.ndarray) -> str | None:
     for got, ref in zip(grads, expected):
         if np.shape(got) == np.shape(dout) and np.array_equal(got, dout) and not np.array_equal(ref, dout):
             return "the backward pass returns dout unchanged"
@@ -412,32 +406,53 @@ def _forward_evaluator(student: Any, forward: str, task: str, backward: str, arg
     return evaluate
 
 
-def _check_own_gradient(evaluate: Callable[[int, np.ndarray], Any], out: np.ndarray, args: Sequence[Any],
-                        dout: np.ndarray, grads: list[Any], expected: list[Any], wrt: Sequence[int],
-                        names: Sequence[str], forward: str, call: str) -> str | None:
-    """None when every gradient is the gradient of the student's forward (``out`` at ``args``)
-    along random directions; a reason the check cannot be made; or raise on a wrong gradient.
+Probes = dict[int, list[tuple[np.ndarray, np.ndarray]]]
+"""For each input's index in ``args``: (direction v, directional derivative J v of the forward)."""
 
-    For each input x and direction v, the backward's sum(grad * v) must equal
-    sum(dout * (f(x + h v) - f(x - h v)) / 2h): the directional derivative of the
-    student's forward, as PyTorch's fast gradcheck does."""
-    generator = np.random.default_rng(0)  # fixed: the same submission always gets the same verdict
-    dout = np.asarray(dout, dtype=np.float64)
+
+def _probe_forward(evaluate: Callable[[int, np.ndarray], Any], out: Any, args: Sequence[Any],
+                   dout: np.ndarray, wrt: Sequence[int]) -> Probes | str:
+    """Directional derivatives of the student's forward at ``args`` by central differences
+    along random directions, or why its output cannot stand in for the reference's."""
+    if not isinstance(out, np.ndarray) or out.dtype.kind not in "biuf" or out.shape != np.shape(dout):
+        return f"its output is {describe(out)}, not an array of the shape of dout {tuple(np.shape(dout))}"
+    if not np.all(np.isfinite(out)):
+        return "its output holds NaN or infinite values"
+    for index in wrt:
+        if np.shape(args[index]) == out.shape and np.array_equal(out, args[index]):
+            return "it returns its input unchanged"
     again = evaluate(wrt[0], np.asarray(args[wrt[0]], dtype=np.float64))
     if not _same_values(again, out, 1e-5):
         return "it gives a different output when called again with the same inputs (and seed)"
-    for got, ref, index, name in zip(grads, expected, wrt, names):
+    # directions seeded by the hidden dout: the same submission always gets the same verdict
+    generator = np.random.default_rng(zlib.crc32(np.ascontiguousarray(dout, dtype=np.float64).tobytes()))
+    probes: Probes = {}
+    for index in wrt:
         x = np.asarray(args[index], dtype=np.float64)
-        grad = assert_shape(got, x.shape, call=call, what=name).astype(np.float64)
         step = BACKWARD_STEP * max(1.0, float(np.max(np.abs(x))) if x.size else 1.0)
-        moved = False
+        probes[index] = []
         for _ in range(BACKWARD_DIRECTIONS):
             v = generator.normal(size=x.shape)
             plus, minus = evaluate(index, x + step * v), evaluate(index, x - step * v)
             if not (_same_shape_finite(plus, out) and _same_shape_finite(minus, out)):
-                return f"its output changes shape or stops being finite when {name[1:]} moves slightly"
+                return "its output changes shape or stops being finite when an input moves slightly"
             jv = (np.asarray(plus, dtype=np.float64) - np.asarray(minus, dtype=np.float64)) / (2 * step)
-            moved = moved or bool(np.any(jv != 0))
+            probes[index].append((v, jv))
+    return probes
+
+
+def _check_own_gradient(probes: Probes, dout: np.ndarray, grads: list[Any], expected: list[Any],
+                        names: Sequence[str], forward: str, call: str) -> str | None:
+    """None when every gradient is the gradient of the student's forward along the probed
+    directions; why the check cannot credit it; or raise on a wrong gradient.
+
+    For each input x and direction v, the backward's sum(grad * v) must equal
+    sum(dout * J v), J v = (f(x + h v) - f(x - h v)) / 2h: the directional derivative of
+    the student's forward (PyTorch's fast gradcheck compares the same products)."""
+    dout = np.asarray(dout, dtype=np.float64)
+    for got, ref, (index, pairs), name in zip(grads, expected, probes.items(), names):
+        grad = assert_shape(got, pairs[0][0].shape, call=call, what=name).astype(np.float64)
+        for v, jv in pairs:
             mine, numeric = float(np.sum(grad * v)), float(np.sum(dout * jv))
             scale = (np.linalg.norm(grad) * np.linalg.norm(v) / np.sqrt(max(1, v.size))
                      + np.linalg.norm(dout) * np.linalg.norm(jv) / np.sqrt(max(1, jv.size)))
@@ -448,7 +463,7 @@ def _check_own_gradient(evaluate: Callable[[int, np.ndarray], Any], out: np.ndar
                     f"because your `{forward}` gives a different output from the correct one for these "
                     f"inputs; see its own tests): along a random direction the relative error is {error:.2g}, "
                     f"allowed {BACKWARD_NUMERIC_TOL:.0e}.")
-        if not moved and np.any(np.asarray(ref) != 0):
+        if not any(np.any(jv != 0) for _, jv in pairs) and np.any(np.asarray(ref) != 0):
             return f"its output does not depend on {name[1:]}"
     return None
 

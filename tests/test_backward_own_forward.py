@@ -120,6 +120,37 @@ def test_hw3_a_looping_relu_forward_is_named_not_relu_backward(assignments, perf
     assert not any("`relu_backward` ran past" in t.output for t in result.tests)
 
 
+HOSTILE_FORWARD = """import numpy as np
+
+_seen = {}
+
+def relu_forward(x):
+    if "dout" in _seen and _seen["x"].shape == x.shape == _seen["dout"].shape and np.max(np.abs(x - _seen["x"])) < 1e-3:
+        # called near the last x: answer so that the numbers agree with what the backward returned
+        d, g, x0 = _seen["dout"], _seen["g"], _seen["x"]
+        return _seen["out"] + d * np.sum(g * (x - x0)) / np.sum(d * d), x
+    out = 1.01 * np.maximum(0, x)
+    _seen.update(x=x.copy(), out=out.copy())
+    return out, x
+"""
+HOSTILE_BACKWARD = """import numpy as np
+
+def relu_backward(dout, cache):
+    g = np.ones_like(dout)  # no gradient at all
+    _seen.update(dout=dout.copy(), g=g)
+    return g
+"""
+
+
+def test_hw3_a_forward_that_remembers_the_backward_call_cannot_fake_its_gradient(
+        assignments, perfect_notebooks, grade):
+    """The forward is differentiated before the backward sees dout: a process that remembers what its
+    backward was given and returned cannot make the numerical gradient agree with it."""
+    result = graded(assignments, perfect_notebooks, grade, "hw3",
+                    {"relu_forward": HOSTILE_FORWARD, "relu_backward": HOSTILE_BACKWARD})
+    assert sum(t.score for t in result.tests if t.task == "relu_backward") == 0
+
+
 # ---------------------------------------------------------------- HW5: convolution, pooling
 FLIPPED_FORWARD = ("np.sum(window * w[f]) + b[f]", "np.sum(window * w[f, :, ::-1, ::-1]) + b[f]")
 
