@@ -25,7 +25,9 @@ Rules every suite follows, enforced here for every assignment at once:
   ``assert_true``); ``assert_unchanged`` alone gives nothing;
 * one slow function costs only its own points: all the tests of one task
   share ``function_budget_s``; once spent, that task's remaining tests fail
-  at once and the other tasks are graded as usual;
+  at once and the other tasks are graded as usual; calls a test makes for
+  another task (a backward test's forward pass, ``testing.OtherTask``) are
+  charged to that task;
 * a function not written yet is reported once per task, not in every test.
 """
 
@@ -37,9 +39,10 @@ import importlib.util
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
@@ -350,17 +353,21 @@ class GradingPlugin:
         self.grader_error = ""
         self.instructor_notes = []
         self.clock = TaskClock(self.function_budget_s if self.function_budget_s is not None else float("inf"))
+        self._task, self._elsewhere, self._deadline = "", 0.0, 0.0
         self.not_implemented: set[str] = set()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
         """Charge the test's time to its task; refuse at once when the task is stopped."""
+        from autograder.testing import OtherTask
+
         task = marker_task(item)
         if task in self.clock.stopped:
             raise StudentTimeout(self.clock.stopped[task])
-        set_deadline = getattr(type(self.namespace), "_set_deadline", None)
-        if set_deadline is not None and self.function_budget_s is not None:
-            set_deadline(self.namespace, time.monotonic() + self.clock.remaining(task), task, self.function_budget_s)
+        self._task, self._elsewhere = task, 0.0
+        self._deadline = time.monotonic() + self.clock.remaining(task)
+        self._set_budget(task, self._deadline)
+        OtherTask.runner = self.calls_for
         started = time.monotonic()
         timed_out = False
         try:
@@ -369,9 +376,44 @@ class GradingPlugin:
             timed_out = True
             raise
         finally:
-            if set_deadline is not None:
-                set_deadline(self.namespace, None, "", 0.0)
-            self.clock.charge(task, time.monotonic() - started, timed_out)
+            OtherTask.runner = None
+            self._set_budget("", None)
+            self.clock.charge(task, time.monotonic() - started - self._elsewhere, timed_out)
+
+    def _set_budget(self, task: str, deadline: float | None) -> None:
+        """Calls from now on stop at ``deadline``, explained as ``task``'s budget (None: no budget)."""
+        set_deadline = getattr(type(self.namespace), "_set_deadline", None)
+        if set_deadline is None:
+            return
+        if deadline is None or self.function_budget_s is None:
+            set_deadline(self.namespace, None, "", 0.0)
+        else:
+            set_deadline(self.namespace, deadline, task, self.function_budget_s)
+
+    @contextmanager
+    def calls_for(self, task: str) -> Iterator[None]:
+        """The calls made inside are charged to ``task`` (e.g. the forward pass a backward
+        test needs) and stop at its budget, not the running test's; a ``task`` already
+        stopped raises :class:`StudentTimeout` at once, without waiting again."""
+        if task == self._task:
+            yield
+            return
+        if task in self.clock.stopped:
+            raise StudentTimeout(self.clock.stopped[task])
+        self._set_budget(task, time.monotonic() + self.clock.remaining(task))
+        started = time.monotonic()
+        timed_out = False
+        try:
+            yield
+        except StudentTimeout:
+            timed_out = True
+            raise
+        finally:
+            spent = time.monotonic() - started
+            self._elsewhere += spent
+            self._deadline += spent
+            self.clock.charge(task, spent, timed_out)
+            self._set_budget(self._task, self._deadline)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:

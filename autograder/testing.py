@@ -23,7 +23,9 @@ traceback, trimmed to their code.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import zlib
+from contextlib import nullcontext
+from typing import Any, Callable, ContextManager, Iterable, Sequence
 
 import numpy as np
 
@@ -39,7 +41,8 @@ from autograder.errors import (  # re-exported for test authors
 __all__ = [
     "StudentError", "StudentMissing", "StudentNotImplemented", "StudentTimeout", "StudentCrash", "UnusableValue",
     "GradingFailure", "rel_error", "rng", "describe", "assert_close", "assert_shape",
-    "assert_same_labels", "assert_unchanged", "assert_true", "as_array",
+    "assert_same_labels", "assert_unchanged", "assert_true", "as_array", "assert_backward",
+    "ForwardFailed",
 ]
 
 DEFAULT_TOLERANCE = 1e-6
@@ -228,3 +231,242 @@ def _inputs(names: list[str]) -> str:
     if len(quoted) == 1:
         return f"input {quoted[0]}"
     return "inputs " + ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+# ---------------------------------------------------------------- backward passes
+class ForwardFailed(StudentError):
+    """A backward test could not run because the student's forward pass (another
+    task) raised, ran past its time limit or returned no cache; the message names
+    the forward pass, so the student fixes the right function."""
+
+
+class OtherTask:
+    """Calls a test makes for another task, charged to that task's time budget.
+
+    While a test runs under the grading plugin, ``runner(task)`` is a context
+    manager: the calls made inside it stop at ``task``'s budget and their time is
+    charged to ``task``, not to the test's own task; it raises
+    :class:`StudentTimeout` at once when ``task`` already ran past its limit.
+    Outside grading (authoring runs) there are no budgets and it does nothing.
+    """
+
+    runner: Callable[[str], ContextManager[None]] | None = None
+
+    @classmethod
+    def calls_for(cls, task: str) -> ContextManager[None]:
+        return cls.runner(task) if cls.runner is not None else nullcontext()
+
+
+BACKWARD_STEP = 1e-6
+"""Central-difference step, relative to the largest entry of the input (at least 1)."""
+BACKWARD_NUMERIC_TOL = 1e-5
+"""Allowed relative error of a directional derivative (rounding is about 1e-9 here)."""
+BACKWARD_DIRECTIONS = 3
+"""Random directions per input: a wrong gradient agrees along one by chance with probability 0."""
+
+
+def assert_backward(
+    student: Any,
+    forward: str,
+    backward: str,
+    args: Sequence[Any],
+    dout: np.ndarray,
+    expected: Sequence[Any] | Callable[[np.ndarray], Sequence[Any]],
+    *,
+    expected_out: Any,
+    wrt: Sequence[int],
+    names: Sequence[str],
+    call: str,
+    tol: float = DEFAULT_TOLERANCE,
+    forward_task: str | None = None,
+) -> None:
+    """Check the student's backward pass on the cache of their own forward pass.
+
+    forward, backward: the student's functions, e.g. "affine_forward", "affine_backward".
+    args: the forward's inputs, e.g. (x, w, b) or (x, gamma, beta, bn_param).
+    dout: the upstream gradient, of the shape of the forward's output.
+    expected: the reference's gradients for these inputs, in the order the backward
+        returns them (dx, dw, db); or a callable of the student's forward output that
+        returns them (dropout: the gradient depends on the student's mask).
+    expected_out: the reference's forward output for these inputs, or a callable of
+        the student's output (the correct output for the student's mask).
+    wrt: the index in ``args`` of the input each gradient belongs to.
+    names: each gradient's name ("dx", "dw", "db"); one name: the backward returns
+        one array (relu_backward), several: a tuple.
+    call: the forward call as the student reads it, "affine_forward(x (4, 5), w (5, 3), b (3,))".
+    forward_task: the task of the forward pass (default ``forward``): its calls are
+        charged to that task's time budget, and when it runs past its limit the test
+        fails naming the forward, without charging the backward.
+
+    One bug costs its points once. The backward earns the test when its gradients
+    match the reference's; or, when the student's forward output differs from the
+    reference's, when they match the gradient of the student's own forward, found
+    numerically here (central differences along random directions, from calls of the
+    student's forward; the differences are taken in the grader). A forward that
+    computes nothing opens no such route: one whose output is constant in an input,
+    that returns an input unchanged, or that gives a different output for the same
+    inputs (dropout without its seed), and neither does a backward that passes
+    ``dout`` through unchanged; then only the reference's gradient counts.
+    """
+    forward_task = forward_task or forward
+    backward_call = f"{backward}(dout {tuple(np.shape(dout))}, cache of {call})"
+    result = _forward_call(student, forward, forward_task, backward, args, call)
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise ForwardFailed(f"This test of `{backward}` could not run: {call} returned {describe(result)}, "
+                            f"not a tuple (out, cache), so there is no cache to give `{backward}`.")
+    out, cache = result
+    ref_out = expected_out(out) if callable(expected_out) else expected_out
+    # The student's forward is differentiated BEFORE their backward sees dout, so nothing the
+    # backward leaves in the student process can shape the numbers it is checked against.
+    own = None if _same_values(out, ref_out, tol) else _probe_forward(
+        _forward_evaluator(student, forward, forward_task, backward, args, call), out, args, dout, wrt)
+    got = getattr(student, backward)(dout, cache)
+    if len(names) == 1:
+        grads = [got]
+    else:
+        assert_true(isinstance(got, (tuple, list)) and len(got) == len(names),
+                    f"{backward_call}: expected a tuple of {len(names)} values ({', '.join(names)}), "
+                    f"got {describe(got)}.")
+        grads = list(got)
+    ref_grads = expected(out) if callable(expected) else expected
+    ref_grads = [ref_grads] if len(names) == 1 else list(ref_grads)
+    failure = _first_mismatch(grads, ref_grads, names, backward_call, tol)
+    if failure is None:
+        return
+    if own is None:  # the forward is right: only the reference's gradient is right
+        raise failure
+    why_not = own if isinstance(own, str) else _passes_dout_through(grads, ref_grads, dout)
+    if why_not is None:
+        why_not = _check_own_gradient(own, dout, grads, ref_grads, names, forward, backward_call)
+        if why_not is None:
+            return
+    raise GradingFailure(f"{failure} Your `{forward}` gives a different output from the correct one for "
+                         f"these inputs (see its own tests), but {why_not}, so `{backward}` could only be "
+                         "checked against the correct gradient.")
+
+
+def _forward_call(student: Any, forward: str, task: str, backward: str, args: Sequence[Any], call: str) -> Any:
+    """The student's forward on ``args``, charged to ``task``; its failures name it."""
+    try:
+        with OtherTask.calls_for(task):
+            return getattr(student, forward)(*args)
+    except StudentTimeout as exc:
+        if "total time limit" in exc.feedback:
+            raise
+        what = ("used up its time budget" if "used up its time budget" in exc.feedback
+                else "ran past its time limit")
+        fresh = "" if "in an earlier test" in exc.feedback or "over its earlier tests" in exc.feedback else \
+            f"\n{exc.feedback}"
+        raise ForwardFailed(f"`{forward}` {what}, so this test of `{backward}` could not run (it needs the cache "
+                            f"of your `{forward}`; the time is charged to `{forward}`, not to `{backward}`)."
+                            f"{fresh}") from None
+    except StudentNotImplemented:
+        raise ForwardFailed(f"`{forward}` is not implemented yet, so this test of `{backward}` could not run "
+                            f"(it needs the cache of your `{forward}`; see the tests of `{forward}`).") from None
+    except StudentError as exc:
+        raise ForwardFailed(f"This test of `{backward}` could not run: it needs the cache of your `{forward}`, "
+                            f"and {call} failed.\n{exc.feedback}") from None
+
+
+def _first_mismatch(grads: list[Any], expected: list[Any], names: Sequence[str], call: str,
+                    tol: float) -> GradingFailure | None:
+    for got, ref, name in zip(grads, expected, names):
+        ref = np.asarray(ref)
+        try:
+            assert_close(got, ref, call=call, what=f"{name} (shape {ref.shape})", tol=tol)
+        except GradingFailure as exc:
+            return exc
+    return None
+
+
+def _same_values(got: Any, expected: Any, tol: float) -> bool:
+    try:
+        arr = as_array(got, call="")
+    except GradingFailure:
+        return False
+    expected = np.asarray(expected)
+    return arr.shape == expected.shape and rel_error(arr, expected) <= tol
+
+
+def _passes_dout_through(grads: list[Any], expected: list[Any], dout: np.ndarray) -> str | None:
+    for got, ref in zip(grads, expected):
+        if np.shape(got) == np.shape(dout) and np.array_equal(got, dout) and not np.array_equal(ref, dout):
+            return "the backward pass returns dout unchanged"
+    return None
+
+
+def _forward_evaluator(student: Any, forward: str, task: str, backward: str, args: Sequence[Any],
+                       call: str) -> Callable[[int, np.ndarray], Any]:
+    """``evaluate(index, value)``: the student's forward output with ``args[index]`` replaced."""
+    def evaluate(index: int, value: np.ndarray) -> Any:
+        changed = list(args)
+        changed[index] = value
+        result = _forward_call(student, forward, task, backward, changed, call)
+        return result[0] if isinstance(result, (tuple, list)) and len(result) == 2 else None
+    return evaluate
+
+
+Probes = dict[int, list[tuple[np.ndarray, np.ndarray]]]
+"""For each input's index in ``args``: (direction v, directional derivative J v of the forward)."""
+
+
+def _probe_forward(evaluate: Callable[[int, np.ndarray], Any], out: Any, args: Sequence[Any],
+                   dout: np.ndarray, wrt: Sequence[int]) -> Probes | str:
+    """Directional derivatives of the student's forward at ``args`` by central differences
+    along random directions, or why its output cannot stand in for the reference's."""
+    if not isinstance(out, np.ndarray) or out.dtype.kind not in "biuf" or out.shape != np.shape(dout):
+        return f"its output is {describe(out)}, not an array of the shape of dout {tuple(np.shape(dout))}"
+    if not np.all(np.isfinite(out)):
+        return "its output holds NaN or infinite values"
+    for index in wrt:
+        if np.shape(args[index]) == out.shape and np.array_equal(out, args[index]):
+            return "it returns its input unchanged"
+    again = evaluate(wrt[0], np.asarray(args[wrt[0]], dtype=np.float64))
+    if not _same_values(again, out, 1e-5):
+        return "it gives a different output when called again with the same inputs (and seed)"
+    # directions seeded by the hidden dout: the same submission always gets the same verdict
+    generator = np.random.default_rng(zlib.crc32(np.ascontiguousarray(dout, dtype=np.float64).tobytes()))
+    probes: Probes = {}
+    for index in wrt:
+        x = np.asarray(args[index], dtype=np.float64)
+        step = BACKWARD_STEP * max(1.0, float(np.max(np.abs(x))) if x.size else 1.0)
+        probes[index] = []
+        for _ in range(BACKWARD_DIRECTIONS):
+            v = generator.normal(size=x.shape)
+            plus, minus = evaluate(index, x + step * v), evaluate(index, x - step * v)
+            if not (_same_shape_finite(plus, out) and _same_shape_finite(minus, out)):
+                return "its output changes shape or stops being finite when an input moves slightly"
+            jv = (np.asarray(plus, dtype=np.float64) - np.asarray(minus, dtype=np.float64)) / (2 * step)
+            probes[index].append((v, jv))
+    return probes
+
+
+def _check_own_gradient(probes: Probes, dout: np.ndarray, grads: list[Any], expected: list[Any],
+                        names: Sequence[str], forward: str, call: str) -> str | None:
+    """None when every gradient is the gradient of the student's forward along the probed
+    directions; why the check cannot credit it; or raise on a wrong gradient.
+
+    For each input x and direction v, the backward's sum(grad * v) must equal
+    sum(dout * J v), J v = (f(x + h v) - f(x - h v)) / 2h: the directional derivative of
+    the student's forward (PyTorch's fast gradcheck compares the same products)."""
+    dout = np.asarray(dout, dtype=np.float64)
+    for got, ref, (index, pairs), name in zip(grads, expected, probes.items(), names):
+        grad = assert_shape(got, pairs[0][0].shape, call=call, what=name).astype(np.float64)
+        for v, jv in pairs:
+            mine, numeric = float(np.sum(grad * v)), float(np.sum(dout * jv))
+            scale = (np.linalg.norm(grad) * np.linalg.norm(v) / np.sqrt(max(1, v.size))
+                     + np.linalg.norm(dout) * np.linalg.norm(jv) / np.sqrt(max(1, jv.size)))
+            error = abs(mine - numeric) / max(1e-12, float(scale))
+            if not error <= BACKWARD_NUMERIC_TOL:
+                raise GradingFailure(
+                    f"{call}: {name} is not the gradient of your own `{forward}` (checked numerically, "
+                    f"because your `{forward}` gives a different output from the correct one for these "
+                    f"inputs; see its own tests): along a random direction the relative error is {error:.2g}, "
+                    f"allowed {BACKWARD_NUMERIC_TOL:.0e}.")
+        if not any(np.any(jv != 0) for _, jv in pairs) and np.any(np.asarray(ref) != 0):
+            return f"its output does not depend on {name[1:]}"
+    return None
+
+
+def _same_shape_finite(value: Any, like: np.ndarray) -> bool:
+    return isinstance(value, np.ndarray) and value.shape == like.shape and bool(np.all(np.isfinite(value)))

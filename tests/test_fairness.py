@@ -70,6 +70,8 @@ def test_a_function_not_written_yet_is_reported_once(name, assignments, blank_no
     for test in result.tests:
         by_task.setdefault(test.task, []).append(test.output)
     for task, outputs in by_task.items():
+        if all(o.startswith("`") and "is not implemented yet, so this test of" in o for o in outputs):
+            continue  # a backward pass: each of its tests names the forward pass whose cache it needs
         told = [o for o in outputs if "NotImplementedError" in o]
         assert len(told) == 1, (task, outputs)
         assert "is not implemented yet" in told[0]

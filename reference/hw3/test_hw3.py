@@ -14,6 +14,10 @@ How the suite stays fair to every correct implementation:
 
 * A cache is only ever passed back to the student's own backward pass: the
   test never looks inside it, so tuples of any length, dicts, or objects all work.
+* One bug costs its points once: a backward pass earns its points when it
+  matches the reference's gradient, or the gradient of the student's own
+  forward pass where that forward is wrong (``assert_backward``), so a wrong
+  ``relu_forward`` does not also cost a correct ``relu_backward``.
 * Inputs are copied into the student process, so changing them in place
   (``x -= x.max(...)`` in a softmax, ``dout[x <= 0] = 0`` in a ReLU) is correct
   and never checked.
@@ -39,7 +43,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.testing import assert_close, assert_shape, assert_true, describe, rng
+from autograder.testing import assert_backward, assert_close, assert_shape, assert_true, describe, rng
 
 points = pytest.mark.points
 task = pytest.mark.task
@@ -118,15 +122,12 @@ def test_affine_forward_edge_cases(student, reference):
 # affine_backward  (10 points)
 # =====================================================================
 def check_affine_backward(student, reference, x, w, b, dout, tol=TOL, note=""):
-    fcall = f"affine_forward(x {shape_str(x)}, w {shape_str(w)}, b {shape_str(b)})"
-    call = f"affine_backward(dout {shape_str(dout)}, cache of {fcall}){note}"
-    _, cache = unpack(student.affine_forward(x, w, b), 2, fcall)
-    dx, dw, db = unpack(student.affine_backward(dout, cache), 3, call)
-    ref = reference.affine_backward(dout.astype(np.float64),
-                                    reference.affine_forward(x.astype(np.float64), w.astype(np.float64),
-                                                             b.astype(np.float64))[1])
-    for name, got, expected in zip(("dx", "dw", "db"), (dx, dw, db), ref):
-        assert_close(got, expected, call=call, what=f"{name} (shape {expected.shape})", tol=tol)
+    x64, w64, b64 = (a.astype(np.float64) for a in (x, w, b))
+    ref_out, ref_cache = reference.affine_forward(x64, w64, b64)
+    assert_backward(student, "affine_forward", "affine_backward", (x, w, b), dout,
+                    reference.affine_backward(dout.astype(np.float64), ref_cache), expected_out=ref_out,
+                    wrt=(0, 1, 2), names=("dx", "dw", "db"), tol=tol,
+                    call=f"affine_forward(x {shape_str(x)}, w {shape_str(w)}, b {shape_str(b)}){note}")
 
 
 @visible
@@ -178,10 +179,9 @@ def check_relu_forward(student, reference, x):
 
 
 def check_relu_backward(student, reference, x, dout):
-    call = f"relu_backward(dout {shape_str(dout)}, cache of relu_forward(x {shape_str(x)}))"
-    _, cache = unpack(student.relu_forward(x), 2, f"relu_forward(x {shape_str(x)})")
-    dx = student.relu_backward(dout, cache)
-    assert_close(dx, reference.relu_backward(dout, reference.relu_forward(x)[1]), call=call, what="dx", tol=TOL)
+    ref_out, ref_cache = reference.relu_forward(x)
+    assert_backward(student, "relu_forward", "relu_backward", (x,), dout, reference.relu_backward(dout, ref_cache),
+                    expected_out=ref_out, wrt=(0,), names=("dx",), call=f"relu_forward(x {shape_str(x)})")
 
 
 @visible
@@ -229,13 +229,11 @@ def check_affine_relu_forward(student, reference, x, w, b):
 
 
 def check_affine_relu_backward(student, reference, x, w, b, dout):
-    fcall = f"affine_relu_forward(x {shape_str(x)}, w {shape_str(w)}, b {shape_str(b)})"
-    call = f"affine_relu_backward(dout {shape_str(dout)}, cache of {fcall})"
-    _, cache = unpack(student.affine_relu_forward(x, w, b), 2, fcall)
-    grads = unpack(student.affine_relu_backward(dout, cache), 3, call)
-    ref = reference.affine_relu_backward(dout, reference.affine_relu_forward(x, w, b)[1])
-    for name, got, expected in zip(("dx", "dw", "db"), grads, ref):
-        assert_close(got, expected, call=call, what=f"{name} (shape {expected.shape})", tol=TOL)
+    ref_out, ref_cache = reference.affine_relu_forward(x, w, b)
+    assert_backward(student, "affine_relu_forward", "affine_relu_backward", (x, w, b), dout,
+                    reference.affine_relu_backward(dout, ref_cache), expected_out=ref_out, wrt=(0, 1, 2),
+                    names=("dx", "dw", "db"),
+                    call=f"affine_relu_forward(x {shape_str(x)}, w {shape_str(w)}, b {shape_str(b)})")
 
 
 @visible

@@ -22,6 +22,11 @@ How the suite stays fair to every correct implementation:
   state the contract names (``velocity``, ``a``, ``v``, ``t``) are compared.
   Gradients are bounded away from 0 so that where ``epsilon`` goes
   (``sqrt(a) + eps`` or ``sqrt(a + eps)``) does not matter.
+* One bug costs its points once: a backward pass earns its points when its
+  gradients match the reference's, or, where the student's forward pass is wrong,
+  the gradient of that forward (``assert_backward`` differentiates it numerically;
+  dropout's backward tests are seeded so the mask stays the same). Dropout that
+  keeps 1 - p of the units costs ``dropout_forward``, not a correct backward.
 * Batch norm's cache is only passed back to the student's own backward pass,
   so a backward pass through the computational graph and the closed form both
   earn full marks, whatever the cache holds. The running statistics are read
@@ -44,7 +49,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.testing import assert_close, assert_shape, assert_true, describe, rng
+from autograder.testing import assert_backward, assert_close, assert_shape, assert_true, describe, rng
 
 points = pytest.mark.points
 task = pytest.mark.task
@@ -301,13 +306,13 @@ def test_batchnorm_forward_train_then_test(student, reference):
 # batchnorm_backward  (10 points), batchnorm_backward_alt  (8 points)
 # =====================================================================
 def check_bn_backward(student, reference, name: str, x, gamma, beta, dout, note: str = "") -> None:
-    fcall = f"batchnorm_forward(x {shape_str(x)}, gamma {shape_str(gamma)}, beta {shape_str(beta)}, {{'mode': 'train'}})"
-    call = f"{name}(dout {shape_str(dout)}, cache of {fcall}){note}"
-    _, cache = unpack(student.batchnorm_forward(x, gamma, beta, {"mode": "train"}), 2, fcall)
-    grads = unpack(getattr(student, name)(dout, cache), 3, call)
-    ref = reference.batchnorm_backward(dout, reference.batchnorm_forward(x, gamma, beta, {"mode": "train"})[1])
-    for what, got, expected in zip(("dx", "dgamma", "dbeta"), grads, ref):
-        assert_close(got, expected, call=call, what=f"{what} (shape {expected.shape})", tol=TOL)
+    """The student's `name` on the cache of their own batchnorm_forward in train mode (see assert_backward)."""
+    ref_out, ref_cache = reference.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    assert_backward(student, "batchnorm_forward", name, (x, gamma, beta, {"mode": "train"}), dout,
+                    reference.batchnorm_backward(dout, ref_cache), expected_out=ref_out, wrt=(0, 1, 2),
+                    names=("dx", "dgamma", "dbeta"), tol=TOL,
+                    call=f"batchnorm_forward(x {shape_str(x)}, gamma {shape_str(gamma)}, beta {shape_str(beta)}, "
+                         f"{{'mode': 'train'}}){note}")
 
 
 def backward_param(name: str, pts: float, visible_too: bool = False):
@@ -404,17 +409,35 @@ def test_dropout_forward_test_mode(student, reference):
         assert_close(out, reference.dropout_forward(x, param)[0], call=call, what="out (test mode: out = x)", tol=TOL)
 
 
-def check_dropout_backward(student, x, dout, param: dict) -> None:
-    out, cache, fcall = dropout_out(student, x, param)
-    call = f"dropout_backward(dout {shape_str(dout)}, cache of {fcall})"
-    dx = student.dropout_backward(dout, cache)
-    if param["mode"] == "train":
-        expected = dout * (out != 0) / param["p"]
-        what = "dx (dout / p where the forward pass kept the unit, 0 where it dropped it)"
-    else:
-        expected = dout
-        what = "dx (test mode: dx = dout)"
-    assert_close(dx, expected, call=call, what=what, tol=TOL)
+def check_dropout_backward(student, reference, x, dout, param: dict) -> None:
+    """The student's dropout_backward on the cache of their own dropout_forward. Where their
+    forward's mask is a valid one (about p of the units kept, each as x / p), the correct dx is
+    dout / p where it kept the unit and 0 elsewhere; otherwise the reference's (same seed).
+    Train mode is seeded, so a wrong forward can be differentiated numerically with the same
+    mask (see assert_backward)."""
+    p = param["p"]
+    ref_out, ref_cache = reference.dropout_forward(x, dict(param))
+
+    def valid_mask(out) -> bool:
+        if not isinstance(out, np.ndarray) or out.shape != x.shape:
+            return False
+        kept = out != 0
+        return (abs(float(np.mean(kept)) - p) <= 5 * np.sqrt(p * (1 - p) / x.size)
+                and np.allclose(out[kept], x[kept] / p, rtol=1e-5, atol=0))
+
+    def correct_out(out):
+        if param["mode"] == "test" or not valid_mask(out):
+            return ref_out
+        return out
+
+    def correct_dx(out):
+        if param["mode"] == "test" or not valid_mask(out):
+            return reference.dropout_backward(dout, ref_cache)
+        return dout * (out != 0) / p
+
+    assert_backward(student, "dropout_forward", "dropout_backward", (x, param), dout, correct_dx,
+                    expected_out=correct_out, wrt=(0,), names=("dx",), tol=TOL,
+                    call=f"dropout_forward(x {shape_str(x)}, {param_str(param)})")
 
 
 @visible
@@ -423,17 +446,17 @@ def check_dropout_backward(student, x, dout, param: dict) -> None:
 def test_dropout_backward_train(student, reference):
     """Train mode, x (300, 40), p = 0.4, seeded: dx is dout / p where the unit was kept, else 0."""
     x = dropout_input(261, (300, 40))
-    check_dropout_backward(student, x, rng(262).normal(size=x.shape), {"mode": "train", "p": 0.4, "seed": 5})
+    check_dropout_backward(student, reference, x, rng(262).normal(size=x.shape), {"mode": "train", "p": 0.4, "seed": 5})
 
 
 @task("dropout_backward")
 @points(2)
 def test_dropout_backward_other_p_and_test_mode(student, reference):
-    """Train mode on x (5, 6, 7) with p = 0.75 and no seed; then test mode, where dx = dout."""
+    """Train mode on x (5, 6, 7) with p = 0.75; then test mode, where dx = dout."""
     x = dropout_input(263, (5, 6, 7))
     dout = rng(264).normal(size=x.shape)
-    check_dropout_backward(student, x, dout, {"mode": "train", "p": 0.75})
-    check_dropout_backward(student, x, dout, {"mode": "test", "p": 0.75})
+    check_dropout_backward(student, reference, x, dout, {"mode": "train", "p": 0.75, "seed": 6})
+    check_dropout_backward(student, reference, x, dout, {"mode": "test", "p": 0.75})
 
 
 # =====================================================================

@@ -29,6 +29,10 @@ How the suite stays fair to every correct implementation:
 
 * A cache is only ever passed back to the student's own backward pass: its
   layout (tuple of any length, dict, object) never matters.
+* One bug costs its points once: a backward pass earns its points when it
+  matches the reference's gradient, or, where the student's forward pass is
+  wrong, the gradient of that forward (``assert_backward`` differentiates it
+  numerically), so a wrong forward does not also cost a correct backward.
 * Pooling inputs are random floats, so no window holds its maximum twice:
   routing a tie to the first maximum or to all of them both earn full marks.
   Where windows overlap, the docstring says an input that is the maximum of
@@ -46,7 +50,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.testing import assert_close, assert_shape, assert_true, describe, rng
+from autograder.testing import assert_backward, assert_close, assert_shape, assert_true, describe, rng
 
 points = pytest.mark.points
 task = pytest.mark.task
@@ -118,18 +122,14 @@ def check_conv_forward(student, reference, x, w, b, stride: int, pad: int) -> No
 
 
 def check_conv_backward(student, reference, x, w, b, stride: int, pad: int, seed: int) -> None:
-    """Forward with the student's layer, backward with the student's cache; dx, dw, db against the reference."""
+    """Forward with the student's layer, backward with the student's cache; dx, dw, db against the
+    reference, or against the gradient of the student's own forward where it is wrong (assert_backward)."""
     conv_param = {"stride": stride, "pad": pad}
-    forward_call = conv_call("conv_forward_naive", x, w, stride, pad)
-    _, cache = unpack(student.conv_forward_naive(x, w, b, conv_param), 2, forward_call)
     expected_out, ref_cache = reference.conv_forward_naive(x, w, b, conv_param)
     dout = rng(seed).normal(size=expected_out.shape)
-    call = f"conv_backward_naive(dout {shape_str(dout)}, cache) after {forward_call}"
-    dx, dw, db = unpack(student.conv_backward_naive(dout, cache), 3, call)
-    ref_dx, ref_dw, ref_db = reference.conv_backward_naive(dout, ref_cache)
-    assert_close(dx, ref_dx, call=call, what="dx", tol=TOL)
-    assert_close(dw, ref_dw, call=call, what="dw", tol=TOL)
-    assert_close(db, ref_db, call=call, what="db", tol=TOL)
+    assert_backward(student, "conv_forward_naive", "conv_backward_naive", (x, w, b, conv_param), dout,
+                    reference.conv_backward_naive(dout, ref_cache), expected_out=expected_out, wrt=(0, 1, 2),
+                    names=("dx", "dw", "db"), tol=TOL, call=conv_call("conv_forward_naive", x, w, stride, pad))
 
 
 # =====================================================================
@@ -237,13 +237,11 @@ def check_pool_forward(student, reference, x, p) -> None:
 
 
 def check_pool_backward(student, reference, x, p, seed: int) -> None:
-    forward_call = pool_call("max_pool_forward_naive", x, p)
-    _, cache = unpack(student.max_pool_forward_naive(x, p), 2, forward_call)
     expected_out, ref_cache = reference.max_pool_forward_naive(x, p)
     dout = rng(seed).normal(size=expected_out.shape)
-    call = f"max_pool_backward_naive(dout {shape_str(dout)}, cache) after {forward_call}"
-    dx = student.max_pool_backward_naive(dout, cache)
-    assert_close(dx, reference.max_pool_backward_naive(dout, ref_cache), call=call, what="dx", tol=TOL)
+    assert_backward(student, "max_pool_forward_naive", "max_pool_backward_naive", (x, p), dout,
+                    reference.max_pool_backward_naive(dout, ref_cache), expected_out=expected_out, wrt=(0,),
+                    names=("dx",), tol=TOL, call=pool_call("max_pool_forward_naive", x, p))
 
 
 PUBLISHED_POOL_X = np.linspace(-0.3, 0.4, num=96).reshape(2, 3, 4, 4)
@@ -341,16 +339,12 @@ def check_bn_forward(student, reference, x, gamma, beta) -> None:
 
 
 def check_bn_backward(student, reference, x, gamma, beta, seed: int) -> None:
-    forward_call = bn_call("spatial_batchnorm_forward", x, "train")
-    _, cache = unpack(student.spatial_batchnorm_forward(x, gamma, beta, train_param()), 2, forward_call)
-    _, ref_cache = reference.spatial_batchnorm_forward(x, gamma, beta, train_param())
+    expected_out, ref_cache = reference.spatial_batchnorm_forward(x, gamma, beta, train_param())
     dout = rng(seed).normal(size=x.shape)
-    call = f"spatial_batchnorm_backward(dout {shape_str(dout)}, cache) after {forward_call}"
-    dx, dgamma, dbeta = unpack(student.spatial_batchnorm_backward(dout, cache), 3, call)
-    ref_dx, ref_dgamma, ref_dbeta = reference.spatial_batchnorm_backward(dout, ref_cache)
-    assert_close(dx, ref_dx, call=call, what="dx", tol=TOL)
-    assert_close(dgamma, ref_dgamma, call=call, what="dgamma", tol=TOL)
-    assert_close(dbeta, ref_dbeta, call=call, what="dbeta", tol=TOL)
+    assert_backward(student, "spatial_batchnorm_forward", "spatial_batchnorm_backward",
+                    (x, gamma, beta, train_param()), dout, reference.spatial_batchnorm_backward(dout, ref_cache),
+                    expected_out=expected_out, wrt=(0, 1, 2), names=("dx", "dgamma", "dbeta"), tol=TOL,
+                    call=bn_call("spatial_batchnorm_forward", x, "train"))
 
 
 # ---------------------------------------------------------- spatial_batchnorm_forward  (10 points)

@@ -11,7 +11,11 @@ grades the result with the hidden suite ``reference/hw3/test_hw3.py``.
   layers, both networks call the layers and ``softmax_loss``), so a layer
   mistake that changes what a network computes costs the networks' points too
   and is listed; one that a network never sees (``dx`` of the first layer is
-  discarded, network scores are never near 1000) is not.
+  discarded, network scores are never near 1000) is not. A backward pass keeps
+  its points when it is the gradient of the student's own forward pass, right
+  or wrong (one bug costs its points once), so a forward mistake costs its
+  backward only when the backward cannot be graded (the forward raises) or is
+  not that gradient (without the bias, ``db`` of ``affine_relu_backward`` is not).
 * ``CORRECT[name] = (grade_id, cell_source)``: must still earn 100.
 
 A variant that changes a cache's layout must change the forward and the

@@ -7,10 +7,13 @@ grades the result with the hidden suite ``reference/hw4/test_hw4.py``.
 
 * ``WRONG[name] = (grade_id, cell_source, tasks)``: the grade must lose points
   on every task in ``tasks`` and on no other task. A backward pass is graded
-  with the cache of the student's own forward pass, and the network calls the
-  student's layers, so a forward mistake that reaches them costs their points
-  too and is listed (e.g. the unbiased variance costs both batch-norm backward
-  passes and the network; dropout applied in test mode costs the network).
+  on the cache of the student's own forward pass and keeps its points when it
+  is the gradient of that forward, right or wrong (one bug costs its points
+  once: dropout keeping 1 - p costs only ``dropout_forward``); a backward that
+  is not the gradient of the wrong forward still loses and is listed (the
+  source's backward passes divide by N, so the unbiased variance costs both of
+  them). The network calls the student's layers, so a forward mistake that
+  reaches it costs its points too (dropout applied in test mode).
 * ``CORRECT[name] = (grade_id, cell_source)``: must still earn 100.
 
 A variant that changes a cache's layout must change the forward and backward
@@ -166,7 +169,7 @@ def batchnorm_backward(dout, cache):
     # ------------------------------------------------------------------ dropout
     "dropout_not_rescaled": ("dropout_forward", _edit(
         "dropout_forward", ("mask = (generator.random(x.shape) < p) / p", "mask = generator.random(x.shape) < p"),
-    ), ["dropout_forward", "dropout_backward"]),
+    ), ["dropout_forward"]),
 
     "dropout_applied_in_test_mode": ("dropout_forward", _edit(
         "dropout_forward",
@@ -177,7 +180,7 @@ def batchnorm_backward(dout, cache):
     "dropout_p_taken_as_drop_probability": ("dropout_forward", _edit(
         "dropout_forward",
         ("mask = (generator.random(x.shape) < p) / p", "mask = (generator.random(x.shape) >= p) / (1 - p)"),
-    ), ["dropout_forward", "dropout_backward"]),
+    ), ["dropout_forward"]),
 
     "dropout_backward_forgets_the_scaling": ("dropout_backward", '''
 import numpy as np

@@ -8,9 +8,11 @@ the correct solutions (read from the source notebook's solution cells, see
 
 * ``WRONG[name] = (grade_id, cell_source, tasks)``: the grade must lose points
   on every task in ``tasks`` and on no other task. A backward test runs the
-  student's forward pass to get its cache, so a forward mistake that changes
-  the cache (spatial batch norm over the wrong axes) costs the backward task
-  too and lists it; one that only changes ``out`` does not. Mistakes in the
+  student's forward pass to get its cache, and the backward keeps its points
+  when it is the gradient of that forward, right or wrong (one bug costs its
+  points once); a forward mistake that raises, or whose cache the correct
+  backward does not differentiate (spatial batch norm over the wrong axes),
+  still costs the backward task and lists it. Mistakes in the
   pasted HW3/HW4 layers (``earlier_layers``) cost the HW5 tasks that call them.
 * ``CORRECT[name] = (grade_id, cell_source)``: must still earn 100. The
   convolutions cover four loops (the source), two loops over output positions
