@@ -72,11 +72,14 @@ def world_python(folder: Path) -> Path | None:
         (site / "autograder-test-packages.pth").write_text(f"import site; site.addsitedir({str(ours)!r})\n")
     else:
         _mirror(ours, site)
-    checkout = world_checkout(folder)
-    if checkout != ROOT:  # this venv's editable install points at the unreachable checkout: put the copy first
-        (site / "aaa-autograder-checkout.pth").write_text(f"import sys; sys.path.insert(0, {str(checkout)!r})\n")
+    if process.unreachable_for_others([ROOT / "autograder"]) is not None:
+        # the editable install points at the unreachable checkout: install a copy of the package itself
+        # (never the checkout on sys.path: the student process would find reference/ there)
+        shutil.copytree(ROOT / "autograder", site / "autograder", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        _world_readable(site / "autograder")
     python = venv / "bin" / "python"
-    if process.unreachable_for_others([site, python.resolve(), checkout]) is not None:
+    if process.unreachable_for_others([site, python.resolve(), world_checkout(folder)]) is not None:
         return None
     return python
 
@@ -98,21 +101,26 @@ def _mirror(source: Path, target: Path) -> None:
             os.chmod(path, 0o755)
 
 
+def _world_readable(top: Path) -> None:
+    for path in [top, *top.rglob("*")]:
+        if not path.is_symlink():
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+
+
 def world_checkout(folder: Path) -> Path:
     """This checkout when every user can reach it, else a world-readable copy in
-    ``folder`` of what the tests run (the package, the tests, the course)."""
+    ``folder`` of what the tests run as another uid start from (the tests and the
+    course; the package itself is in ``world_python``'s site-packages)."""
     if process.unreachable_for_others([ROOT / "tests"]) is None:
         return ROOT
     copy = folder / "checkout"
     if not copy.exists():
         ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc")
-        for name in ("autograder", "tests", "reference", "assignments"):
+        for name in ("tests", "reference", "assignments"):
             shutil.copytree(ROOT / name, copy / name, ignore=ignore, symlinks=True)
         for name in ("course.yaml", "pyproject.toml"):
             shutil.copy2(ROOT / name, copy / name)
-        for path in [copy, *copy.rglob("*")]:
-            if not path.is_symlink():
-                os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        _world_readable(copy)
     return copy
 
 
