@@ -4,9 +4,11 @@
 ``<sid>/midterm.ipynb``) on each submitter's issued variant and records it in the gradebook, like
 ``autograder batch`` does for homework; a submission outside the student's window scores 0 with the
 reason (an export holds only each student's active submission, so there is no earlier one to fall back
-on), and integrity flags go to the CSV's notes column: among them, wrong answers that are right for another
-student's variant (``exam copy: ...``, :mod:`autograder.exam.copies`). What each student answered is kept in
-the gradebook (``exam_answers``) for ``autograder exam integrity``.
+on), and integrity flags go to the CSV's notes column and the report (printed; ``exam batch`` exits 1 on any):
+among them, wrong answers that are right for another student's variant (``exam copy: ...``,
+:mod:`autograder.exam.copies`). What each student answered is kept in the gradebook (``exam_answers``) for
+``autograder exam integrity``. ``--jobs N`` grades in N spawned workers, each with its own sandbox slot
+(:func:`autograder.batch.pool.claim_slot`), recording in this process as each finishes.
 
 ``autograder regrade midterm --question Q3``, after the key, tolerance or points of Q3 changed in
 ``reference/midterm/questions.py``: Q3's answers are recomputed from the *stored* params (the issued
