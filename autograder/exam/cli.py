@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--file", type=Path, default=None, help="where (default ~/.config/autograder/exam-secret)")
     p = sub.add_parser("build", help="issue and write every student's exam")
     common(p)
-    p.add_argument("--roster", type=Path, required=True, help="CSV: SID, name, email, track, extra time")
+    p.add_argument("--roster", type=Path, required=True,
+                   help="CSV: SID, name, email, track, extra time (columns: docs/exams.md, \"The roster\")")
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
     p.add_argument("--print", dest="printable", choices=["in-person", "all", "none"], default="in-person",
                    help="which students get a printable PDF and TA key (default: in-person tracks)")
