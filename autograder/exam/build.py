@@ -85,7 +85,7 @@ def read_roster(path: Path, course: Any, exam: str) -> list[Student]:
             window_for(course, exam, track, parse_accommodation(get("extra_time")))
         except AccommodationError as exc:
             raise UnusableInput(f"{path}: line {line}, column {header[where['extra_time']]}: {exc}") from None
-        except SittingTimesMissing as exc:
+        except SittingTimesMissing:
             untimed.append((line, sid, track))
         except (KeyError, ValueError) as exc:
             column = header[where["track"]] if "track" in where else "track"
