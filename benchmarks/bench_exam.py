@@ -42,7 +42,9 @@ def main() -> None:
         tracks = ["C147", "C247", "C147", "MSOL"]
         lines = ["SID,Name,Email,Track,Extra time"]
         for i in range(args.students):
-            lines.append(f"9{i:08d},Student {i},s{i}@ucla.edu,{tracks[i % 4]},{'1.5x' if i % 25 == 0 else ''}")
+            # extra time only on the timed (MSOL) sitting: in-class sittings have no hours, so build refuses it there
+            extra = "1.5x" if i % 20 == 3 else ""
+            lines.append(f"9{i:08d},Student {i},s{i}@ucla.edu,{tracks[i % 4]},{extra}")
         (tmp / "roster.csv").write_text("\n".join(lines) + "\n")
         assignment = load_assignment("midterm", ROOT / "course.yaml")
         course = load_course(ROOT / "course.yaml")

@@ -220,7 +220,10 @@ def test_batch_records_the_flag_and_exam_integrity_lists_every_case(env):
     cli = [sys.executable, "-m", "autograder.cli"]
     done = subprocess.run(cli + ["exam", "batch", "midterm", str(folder), "--db", str(db)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # flags found: printed, exit 1
+    flagged = {line.split("[SID ")[1].split("]")[0] for line in done.stdout.splitlines()
+               if line.startswith("flag (instructor)")}
+    assert flagged == {ADA, GRACE}, done.stdout
     from autograder.batch.gradebook import Gradebook
 
     with Gradebook(db) as book:
@@ -256,7 +259,7 @@ def test_regrade_recomputes_the_copy_notes_with_the_new_key(env):
     cli = [sys.executable, "-m", "autograder.cli"]
     done = subprocess.run(cli + ["exam", "batch", "midterm", str(folder), "--db", str(db)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1 and f"[SID {ADA}]: possible copied answers" in done.stdout, done.stdout + done.stderr
     from autograder.batch.gradebook import Gradebook
 
     with Gradebook(db) as book:

@@ -3,7 +3,8 @@
 
 Cells carry ``metadata.exam``: ``cell`` (id), ``question``, ``check`` (compared at grading with what was
 issued), ``given`` (a code cell setting the student's parameters). ``{{Q1.A}}`` is param A of Q1 as shown;
-see docs/exams.md.
+``{{exam.instructions}}`` the instructions of the notebook, the paper cover or the practice exam
+(``autograder/exam/render.py``); see docs/exams.md.
 """
 import nbformat
 from nbformat.v4 import new_notebook, new_markdown_cell, new_code_cell
@@ -49,14 +50,9 @@ md("exam_header", """# {{exam.title}}
 
 **Sitting:** {{exam.sitting}}
 
-This exam was generated for you: your numbers differ from your neighbours', and it is graded against the numbers issued to
-the SID above, whatever is typed in the notebook. Submit this notebook to Gradescope from your own account.
+{{exam.instructions}}
 
-* Answer each question by assigning the named variable in its answer cell (`q2_loss = 1.23`); numbers may be Python
-  numbers, lists or numpy arrays. Multiple choice: assign the letter as a string (`q1_choice = "C"`).
-* You may compute with numpy in the answer cells. Tolerances are stated with each question.
-* Do not edit the cells that give your parameters; an edited notebook is still graded on the numbers issued to you.
-* Total: 100 points. Lectures 1–11.""")
+Total: 100 points. Lectures 1–11.""")
 c = new_code_cell("import numpy as np"); c.metadata["nbgrader"] = nbg("setup"); cells.append(c)
 
 md("Q1_text", """## Q1. Vector derivative (15 points)

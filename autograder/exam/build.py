@@ -29,7 +29,8 @@ from autograder.errors import UnusableInput
 from autograder.exam import render, store
 from autograder.exam.questions import ExamSpec
 from autograder.exam.variants import IssuedExam, Student, issue_exam, load_secret, normalize_sid
-from autograder.exam.windows import AccommodationError, parse_accommodation, window_for
+from autograder.exam.windows import (AccommodationError, SittingTimesMissing, parse_accommodation, timed_example,
+                                     window_for)
 
 PAGES_PER_CHUNK = 50  # students per printed document
 
@@ -63,6 +64,7 @@ def read_roster(path: Path, course: Any, exam: str) -> list[Student]:
     if "sid" not in where:
         raise UnusableInput(f"{path}: line 1: no SID column (found: {', '.join(header)}); name it `SID`")
     students, seen = [], {}
+    untimed: list[tuple[int, str, str]] = []  # (line, SID, track): extra time on a sitting without times
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -83,13 +85,32 @@ def read_roster(path: Path, course: Any, exam: str) -> list[Student]:
             window_for(course, exam, track, parse_accommodation(get("extra_time")))
         except AccommodationError as exc:
             raise UnusableInput(f"{path}: line {line}, column {header[where['extra_time']]}: {exc}") from None
+        except SittingTimesMissing:
+            untimed.append((line, sid, track))
         except (KeyError, ValueError) as exc:
             column = header[where["track"]] if "track" in where else "track"
             raise UnusableInput(f"{path}: line {line}, column {column}: {exc}") from None
         students.append(Student(sid, get("name"), get("email"), track, get("extra_time")))
+    if untimed:
+        raise UnusableInput(untimed_message(path, header[where["extra_time"]], course, exam, untimed))
     if not students:
         raise UnusableInput(f"{path}: no students below the header")
     return students
+
+
+def untimed_message(path: Path, column: str, course: Any, exam: str, untimed: list[tuple[int, str, str]]) -> str:
+    """The refusal of a roster whose students have extra time on sittings without start and end times
+    (``untimed``: line, SID, track): who, and what to add to course.yaml."""
+    who = "; ".join(f"line {line}: SID {sid} ({track})" for line, sid, track in untimed[:5])
+    more = f" and {len(untimed) - 5} more" if len(untimed) > 5 else ""
+    tracks = list(dict.fromkeys(track for _, _, track in untimed))
+    sittings = course.exams[exam].sittings
+    keys = ", ".join(f"exams.{exam}.sittings.{t}" for t in tracks)
+    examples = "; ".join(f"`{timed_example(t, sittings[t])}`" for t in tracks)
+    return (f"{path}: column {column}: {len(untimed)} student(s) have extra time on a sitting with a date but no "
+            f"start and end times, so their extra time cannot be applied ({who}{more}). Add the sitting's times "
+            f"(local, HH:MM) to course.yaml's {keys}, e.g. {examples}; or remove the extra time from the roster for "
+            "students who sit elsewhere (e.g. with the CAE).")
 
 
 def load_spec(assignment: Any) -> ExamSpec:
@@ -121,6 +142,12 @@ def released_template(assignment: Any) -> dict[str, Any]:
             cell["source"] = strip_solution(render.source_text(cell))
     check_no_leaks(json.dumps(released), Path(assignment.source_notebook).name)
     return released
+
+
+def solution_code(source: str) -> str:
+    """The source with its BEGIN/END SOLUTION marker lines removed: the solution as a key shows it."""
+    return "\n".join(line for line in source.split("\n")
+                     if not line.strip().startswith(("### BEGIN SOLUTION", "### END SOLUTION")))
 
 
 def strip_solution(source: str) -> str:
@@ -182,7 +209,8 @@ def student_extra(course: Any, spec: ExamSpec, issued: IssuedExam) -> dict[str, 
         window = window_for(course, spec.name, s.track, parse_accommodation(s.extra_time)).describe()
     except (KeyError, ValueError):
         window = "see the course page"
-    return {"title": spec.title, "name": s.name or "(name)", "sid": s.sid, "sitting": window}
+    return {"title": spec.title, "name": s.name or "(name)", "sid": s.sid, "sitting": window,
+            "instructions": render.INSTRUCTIONS["notebook"]}
 
 
 def build(assignment: Any, course: Any, roster: Path, out: Path, *, db_path: Path, printable: str = "in-person",

@@ -5,7 +5,7 @@
   autograder exam practice midterm --out DIR              a practice exam and its solutions (own seed space)
   autograder exam gradescope midterm --out build/         the Gradescope zip (carries the secret and variants root-only)
   autograder exam grade midterm NB.ipynb --sid SID        grade one notebook on SID's variant, as Gradescope would
-  autograder exam batch midterm EXPORT                    grade a class's submissions into the gradebook
+  autograder exam batch midterm EXPORT [--jobs N] [--csv OUT]  grade a class's submissions into the gradebook
   autograder exam sitting midterm --track MSOL [--extra-time 1.5x] [--request 2025-02-25]
   autograder exam trace midterm Q2 '{"s": [...], "y": 1}'  which SID was issued these parameters
   autograder exam integrity midterm [--out CSV]           wrong answers right for another student's variant (staff only)
@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--file", type=Path, default=None, help="where (default ~/.config/autograder/exam-secret)")
     p = sub.add_parser("build", help="issue and write every student's exam")
     common(p)
-    p.add_argument("--roster", type=Path, required=True, help="CSV: SID, name, email, track, extra time")
+    p.add_argument("--roster", type=Path, required=True,
+                   help="CSV: SID, name, email, track, extra time (columns: docs/exams.md, \"The roster\")")
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
     p.add_argument("--print", dest="printable", choices=["in-person", "all", "none"], default="in-person",
                    help="which students get a printable PDF and TA key (default: in-person tracks)")
@@ -57,9 +58,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--sid", required=True)
     p.add_argument("--created-at", default=None, help="submission time (ISO 8601) to check against the window")
     p.add_argument("--json", type=Path, default=None, help="write results.json here")
-    p = sub.add_parser("batch", help="grade a class's submissions (Gradescope export or folder) into the gradebook")
+    p = sub.add_parser("batch", help="grade a class's submissions (Gradescope export or folder) into the gradebook; "
+                                      "exit 1 when any submission is flagged for the instructor")
     common(p)
-    p.add_argument("input", type=Path)
+    p.add_argument("input", type=Path, help="Gradescope export (.zip or unpacked folder) or a folder of <sid>.ipynb")
+    from autograder.batch.common import add_jobs
+
+    add_jobs(p)
+    p.add_argument("--csv", type=Path, metavar="OUT", default=None,
+                   help="also write the class CSV here (as `autograder export EXAM` does)")
     p = sub.add_parser("sitting", help="a student's window; answer a request for another sitting")
     common(p)
     p.add_argument("--track", default="", help="track name or alias (C147, C247, MSOL, ...)")
@@ -89,13 +96,14 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     from autograder.exam.variants import SecretUnavailable
+    from autograder.exam.windows import AccommodationError, SittingTimesMissing
 
     if getattr(args, "action", None) is None:
         print(__doc__)
         return 2
     try:
         return int(ACTIONS[args.action](args) or 0)
-    except (UnusableInput, SecretUnavailable, KeyError) as exc:
+    except (UnusableInput, SecretUnavailable, KeyError, SittingTimesMissing, AccommodationError) as exc:
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) and exc.args else exc}", file=sys.stderr)
         return 2
 
@@ -129,6 +137,13 @@ def _practice(args: argparse.Namespace) -> int:
     written = build_practice(assignment, course, args.out, versions=args.versions)
     for path in written:
         print(f"wrote {path}")
+    from autograder.exam.build import load_spec
+    from autograder.exam.practice import coding_solutions
+
+    coded = sorted(coding_solutions(assignment, load_spec(assignment)))
+    if coded:
+        print(f"note: the solutions hold the code of {', '.join(coded)}, which the real exam asks for too: hand them "
+              "out after the exam, or give the real exam another coding question")
     return 0
 
 
@@ -175,7 +190,7 @@ def _grade(args: argparse.Namespace) -> int:
         decision = decide(window, parse_time(args.created_at))
         print(f"window: {decision.reason}")
         if not decision.counts:
-            result.zeroed_reason = decision.reason
+            result.zeroed_reason = decision.zeroed_reason or decision.reason
     for t in result.tests:
         print(f"{t.status:>7} {t.score:5g}/{t.max_score:<5g} {t.task}: {t.name}  {t.output[:100]}")
     for flag in graded.flags:
@@ -183,7 +198,11 @@ def _grade(args: argparse.Namespace) -> int:
     print(f"score {result.score:g} / {result.max_score:g} on SID {issued.student.sid}'s variant "
           f"({result.execution_time:.2f} s)")
     if args.json:
-        write_results_json(to_gradescope(result), args.json)
+        from autograder.exam.grade import integrity_test
+
+        data = to_gradescope(result, stdout_visibility=assignment.stdout_visibility)
+        data["tests"].append(integrity_test(graded.flags, len(data["tests"]) + 1))  # staff only, as on Gradescope
+        write_results_json(data, args.json)
     return 1 if graded.flags or result.grader_errors else 0
 
 
@@ -191,12 +210,26 @@ def _batch(args: argparse.Namespace) -> int:
     from autograder.exam.regrade import grade_exam_batch
 
     assignment, course, db = _load(args)
-    report = grade_exam_batch(assignment, course, args.input, db)
+    if args.jobs < 1:
+        raise UnusableInput("--jobs must be at least 1")
+    report = grade_exam_batch(assignment, course, args.input, db, jobs=args.jobs, bar=not args.no_progress)
     for problem in report.problems:
         print(f"! {problem}", file=sys.stderr)
-    print(f"{args.exam}: {report.graded} of {report.total} submissions graded into {db} ({report.seconds:.1f} s); "
-          f"`autograder export {args.exam}` writes the CSV")
-    return 1 if report.problems else 0
+    for key, sid, flag in report.flags:
+        print(f"flag (instructor) {key} [SID {sid}]: {flag}")
+    students = len({sid for _key, sid, _flag in report.flags})
+    print(f"{args.exam}: {report.graded} of {report.total} submissions graded into {db} ({report.seconds:.1f} s, "
+          f"{args.jobs} jobs); {len(report.flags)} integrity flag(s) on {students} student(s)"
+          + (" (staff only: evidence for a person to weigh, also in the CSV's notes)" if report.flags else ""))
+    if args.csv:
+        from autograder.batch.core import write_csv
+        from autograder.batch.gradebook import Gradebook
+
+        with Gradebook(db) as book:
+            print(f"csv: {write_csv(book, args.exam, args.csv)}")
+    else:
+        print(f"`autograder export {args.exam}` (or --csv OUT) writes the CSV")
+    return 1 if report.problems or report.flags else 0
 
 
 def _sitting(args: argparse.Namespace) -> int:

@@ -4,7 +4,9 @@ The template is the released ``assignments/<exam>/<exam>.ipynb`` (nbgrader has r
 question's solution). Its cells carry ``metadata.exam``: ``cell`` (an id), ``question``, ``check``
 (the grader compares this cell with what was issued: header, question texts, given parameters) and
 ``given`` (a code cell that sets the student's parameters for convenience). ``{{Q1.A}}`` is param ``A``
-of Q1 as shown; ``{{exam.sid}}``, ``{{exam.name}}``, ``{{exam.title}}``, ``{{exam.sitting}}`` describe the student.
+of Q1 as shown; ``{{exam.sid}}``, ``{{exam.name}}``, ``{{exam.title}}``, ``{{exam.sitting}}`` describe the student;
+``{{exam.instructions}}`` is :data:`INSTRUCTIONS` of the medium: the notebook submitted to Gradescope, the
+printed paper exam, or the practice exam (which is not submitted).
 """
 
 from __future__ import annotations
@@ -16,6 +18,37 @@ from typing import Any
 
 from autograder.exam.questions import PLACEHOLDER, ExamSpec, Function, shown
 from autograder.exam.variants import IssuedExam
+
+
+INSTRUCTIONS = {
+    "notebook": (
+        "This exam was generated for you: your numbers differ from your neighbours', and it is graded against the "
+        "numbers issued to the SID above, whatever is typed in the notebook. Submit this notebook to Gradescope from "
+        "your own account.\n\n"
+        "* Answer each question by assigning the named variable in its answer cell (`q2_loss = 1.23`); numbers may be "
+        "Python numbers, lists or numpy arrays. Multiple choice: assign the letter as a string (`q1_choice = \"C\"`).\n"
+        "* You may compute with numpy in the answer cells. Tolerances are stated with each question.\n"
+        "* Do not edit the cells that give your parameters; an edited notebook is still graded on the numbers issued "
+        "to you."),
+    "paper": (
+        "This exam was printed for you: your numbers differ from your neighbours', and it is graded against the "
+        "numbers printed for the SID above.\n\n"
+        "* Write each answer in its box on the question's page and show your work beside it; a vector or matrix "
+        "as its entries in brackets, e.g. [1.5, -2].\n"
+        "* Multiple choice: write the letter of your choice in the box.\n"
+        "* Give numbers to the precision each question states (its tolerance).\n"
+        "* Hand in every page; your name and SID are at the top of each."),
+    "practice": (
+        "A practice exam from the same question generators as the real one, with its own numbers (no student's "
+        "real exam). It is not submitted or graded: when you are done, compare your answers with the practice "
+        "solutions.\n\n"
+        "* Answer each question by assigning the named variable in its answer cell (`q2_loss = 1.23`); numbers may be "
+        "Python numbers, lists or numpy arrays. Multiple choice: assign the letter as a string (`q1_choice = \"C\"`).\n"
+        "* You may compute with numpy in the answer cells. Tolerances are stated with each question.\n"
+        "* In the real exam you get a notebook made for your SID, and submit it to Gradescope from your own account."),
+}
+"""``{{exam.instructions}}`` per medium: ``notebook`` (submitted to Gradescope), ``paper`` (the printed
+exam's cover), ``practice`` (not submitted)."""
 
 
 def source_text(cell: dict[str, Any]) -> str:
@@ -129,6 +162,7 @@ def printable_pages(spec: ExamSpec, template: dict[str, Any], values: dict[str, 
     answer boxes; the student's name and SID head every page."""
     cover: list[str] = []
     per_question: dict[str, list[str]] = {q.name: [] for q in spec.questions}
+    values = {**values, "exam.instructions": INSTRUCTIONS["paper"]}
     for cell in template["cells"]:
         meta = (cell.get("metadata") or {}).get("exam") or {}
         if cell.get("cell_type") != "markdown":
@@ -136,8 +170,7 @@ def printable_pages(spec: ExamSpec, template: dict[str, Any], values: dict[str, 
         text = fill(source_text(cell), values)
         (per_question[meta["question"]] if meta.get("question") in per_question else cover).append(markdown_html(text))
     total = 1 + len(spec.questions)
-    pages = [_page(student_line, 1, total, "".join(cover) +
-                   "<p class='box'>On paper: write each answer in its box on the question's page; show your work beside it.</p>")]
+    pages = [_page(student_line, 1, total, "".join(cover))]
     for n, q in enumerate(spec.questions, start=2):
         boxes = []
         for part, p in q.parts.items():
@@ -148,13 +181,23 @@ def printable_pages(spec: ExamSpec, template: dict[str, Any], values: dict[str, 
     return pages
 
 
-def key_page(spec: ExamSpec, issued: IssuedExam, student_line: str) -> str:
-    """One page for the TAs: every question's parameters and correct answers, and how each is judged."""
+def key_page(spec: ExamSpec, issued: IssuedExam, student_line: str, heading: str = "Answer key (TAs only)",
+             code: dict[str, str] | None = None) -> str:
+    """One page for the TAs: every question's parameters and correct answers, and how each is judged.
+    ``heading``: the page's title (the practice exam's solutions have their own); ``code``: ``{question:
+    source}`` shown for the questions answered by code (the practice solutions), instead of "graded by the
+    hidden tests"."""
     rows = []
     for q in spec.questions:
         iq = issued.questions[q.name]
         params = ", ".join(f"{k} = {shown(v)}" for k, v in iq.params.items() if k != "options") or "(same for everyone)"
         for part, p in q.parts.items():
+            if isinstance(p.judge, Function) and code and q.name in code:
+                rows.append(f"<tr><td>{q.name}</td><td>{html.escape(params)}</td><td><code>{part}</code></td>"
+                            f"<td colspan='2'><pre><code>{html.escape(code[q.name])}</code></pre>{p.points:g} pts, "
+                            f"{html.escape(p.judge.describe())}</td></tr>")
+                params = ""
+                continue
             if isinstance(p.judge, Function):
                 answer = "code: graded by the hidden tests"
             elif part == q.choice_part():
@@ -167,15 +210,16 @@ def key_page(spec: ExamSpec, issued: IssuedExam, student_line: str) -> str:
             params = ""
     table = ("<table class='key'><tr><th>Q</th><th>parameters issued</th><th>answer</th><th>correct</th><th>judged</th></tr>"
              + "".join(rows) + "</table>")
-    return _page(student_line, 1, 1, f"<h2>Answer key (TAs only): {html.escape(spec.title)}</h2>{table}")
+    return _page(student_line, 1, 1, f"<h2>{html.escape(heading)}: {html.escape(spec.title)}</h2>{table}")
 
 
 def key_shown(value: Any) -> str:
-    """An answer for a human key: numbers to 6 significant figures (``0.103``, not ``0.10300000000000001``)."""
+    """An answer for a human key: numbers to 6 significant figures (``0.103``, not ``0.10300000000000001``),
+    never ``-0`` (a negative zero prints as ``0``)."""
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(key_shown(v) for v in value) + "]"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value + 0.0:.6g}"  # -0.0 + 0.0 is 0.0 (``shown`` prints params' -0.0 as 0.0 already)
     return shown(value)
 
 

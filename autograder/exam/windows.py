@@ -2,10 +2,12 @@
 
 * The sitting of a track comes from ``course.yaml`` (``exams.<exam>.sittings.<track>``): its date, and
   ``start``/``end`` when fixed (the MSOL sitting: 14:00-15:50 Pacific). A sitting with only a date
-  (in class) is open that whole day, 00:00-23:59 local.
+  (in class) accepts submissions that whole day, 00:00-23:59 local, and is described by its day only.
 * A roster's extra-time column extends the student's own end: ``1.5x`` (or ``x1.5``, or a bare
-  number up to 4) multiplies the sitting's length (a sitting with start and end; a whole-day sitting
-  is not lengthened by a factor); ``30m`` (``30 min``, or a bare number above 4) adds minutes.
+  number up to 4) multiplies the sitting's length; ``30m`` (``30 min``, or a bare number above 4) adds
+  minutes. Extra time needs the sitting's ``start`` and ``end``: for a sitting with only a date,
+  :func:`window_for` raises :class:`SittingTimesMissing` (``exam build`` refuses the roster) rather than
+  drop the student's extra time.
 * :data:`GRACE` (2 minutes, for the upload) is added after the student's end and stated in feedback.
 * A submission after that scores what the student's last submission inside their window scored
   (Gradescope's ``previous_submissions``); with none inside, 0. The time is always the submission's
@@ -27,6 +29,10 @@ class AccommodationError(ValueError):
     """An extra-time value that cannot be read; the message says what is accepted."""
 
 
+class SittingTimesMissing(ValueError):
+    """Extra time for a sitting that has a date but no start and end: the message says what to add."""
+
+
 @dataclass(frozen=True)
 class Accommodation:
     """Extra time: a factor on the sitting's length or a number of minutes (one of the two)."""
@@ -45,6 +51,11 @@ class Accommodation:
         if self.minutes:
             return f"{self.minutes:g} extra minutes"
         return "no extra time"
+
+    @property
+    def any(self) -> bool:
+        """Whether this is extra time at all."""
+        return self.factor != 1.0 or self.minutes != 0.0
 
 
 def parse_accommodation(text: str) -> Accommodation:
@@ -77,6 +88,8 @@ class Window:
     """The sitting's end for students without accommodations."""
     where: str = ""
     accommodation: Accommodation = Accommodation()
+    fixed: bool = True
+    """The sitting has a start and an end in course.yaml (False: a date only, open all day)."""
 
     @property
     def closes(self) -> dt.datetime:
@@ -84,6 +97,11 @@ class Window:
         return self.end + GRACE
 
     def describe(self) -> str:
+        """``Sat 22 Feb 2025 14:00–16:45 PST (your 1.5× time; the sitting ends at 15:50), remote``;
+        a sitting with a date only: ``Wed 19 Feb 2025, in class``."""
+        if not self.fixed:
+            day = self.start.strftime("%a %d %b %Y")
+            return f"{day}, {self.where}" if self.where else day
         fmt = "%a %d %b %Y %H:%M"
         end_fmt = "%H:%M %Z" if self.end.date() == self.start.date() else "%a %d %b %H:%M %Z"
         text = f"{self.start.strftime(fmt)}–{self.end.strftime(end_fmt)}"
@@ -105,10 +123,26 @@ def window_for(course: Any, exam: str, track: str, accommodation: Accommodation 
     start = dt.datetime.combine(sitting.date, dt.time.fromisoformat(sitting.start or "00:00"), tzinfo=tz)
     end = dt.datetime.combine(sitting.date, dt.time.fromisoformat(sitting.end or "23:59"), tzinfo=tz)
     accommodation = accommodation or Accommodation()
-    # a factor multiplies a fixed sitting's length; a sitting of a whole day is not lengthened by a factor
     fixed = sitting.start is not None and sitting.end is not None
-    own_end = end + (accommodation.extend(end - start) if fixed else dt.timedelta(minutes=accommodation.minutes))
-    return Window(track_name, start, own_end, end, sitting.where, accommodation)
+    if accommodation.any and not fixed:
+        raise SittingTimesMissing(missing_times_message(exam, track_name, sitting, accommodation))
+    own_end = end + accommodation.extend(end - start) if fixed else end
+    return Window(track_name, start, own_end, end, sitting.where, accommodation, fixed)
+
+
+def missing_times_message(exam: str, track: str, sitting: Any, accommodation: Accommodation) -> str:
+    """What to add to course.yaml so that ``accommodation`` can be applied to ``sitting``."""
+    return (f"extra time {accommodation.written or accommodation.describe()!r} cannot be applied: course.yaml's "
+            f"exams.{exam}.sittings.{track} has a date ({sitting.date}) but no start and end times. Add them "
+            f"(local time, HH:MM), e.g. `{timed_example(track, sitting)}`, or remove the extra time from the roster "
+            "if the student sits elsewhere (e.g. with the CAE)")
+
+
+def timed_example(track: str, sitting: Any) -> str:
+    """``undergraduate: {date: 2025-02-19, start: "14:00", end: "15:50", where: in class}``: the sitting with
+    example times, as course.yaml would hold it."""
+    where = f", where: {sitting.where}" if sitting.where else ""
+    return f'{track}: {{date: {sitting.date}, start: "14:00", end: "15:50"{where}}}'
 
 
 @dataclass(frozen=True)
@@ -123,6 +157,9 @@ class WindowDecision:
     """When it does not count: the score it gets instead (last in-window submission's, or 0)."""
     reason: str = ""
     """Said to the student."""
+    zeroed_reason: str = ""
+    """When it scores 0: why, as the rest of "This submission scores 0: ..." (the results' own words), so
+    that the student does not read "This submission" and "scores 0" twice."""
 
 
 def decide(window: Window, created_at: dt.datetime | None,
@@ -152,7 +189,8 @@ def decide(window: Window, created_at: dt.datetime | None,
                               f"(submitted {last.submission_time.strftime('%H:%M:%S')}).")
     return WindowDecision(status, False, 0.0,
                           f"This submission came {when} ({window.describe()}) and you made no submission inside "
-                          "your window, so it scores 0.")
+                          "your window, so it scores 0.",
+                          f"it came {when} ({window.describe()}) and you made no submission inside your window.")
 
 
 def _words(delta: dt.timedelta) -> str:
