@@ -73,11 +73,14 @@ def world_python(folder: Path) -> Path | None:
     else:
         _mirror(ours, site)
     if process.unreachable_for_others([ROOT / "autograder"]) is not None:
-        # the editable install points at the unreachable checkout: install a copy of the package itself
-        # (never the checkout on sys.path: the student process would find reference/ there)
-        shutil.copytree(ROOT / "autograder", site / "autograder", dirs_exist_ok=True,
+        # the editable install points at the unreachable checkout: a copy of the package in a folder of its
+        # own, as on Gradescope (/autograder/source): outside site-packages, which Landlock lets student code
+        # read, and never the checkout itself on sys.path (student code would find reference/ there)
+        package = folder / "package"
+        shutil.copytree(ROOT / "autograder", package / "autograder", dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        _world_readable(site / "autograder")
+        _world_readable(package)
+        (site / "autograder-test-package.pth").write_text(f"{package}\n")
     python = venv / "bin" / "python"
     if process.unreachable_for_others([site, python.resolve(), world_checkout(folder)]) is not None:
         return None
