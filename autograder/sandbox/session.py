@@ -22,6 +22,7 @@ from autograder.errors import (StudentCrash, StudentError, StudentMissing, Stude
 from autograder.results import CellReport
 from autograder.sandbox import protocol, zygote
 from autograder.sandbox.process import Isolation, Limits, StudentProcess, detect_isolation
+from autograder.stubs import raised_by_stub
 from autograder.sandbox.zygote import ZygoteLauncher
 
 MAX_RESTARTS = 6
@@ -66,8 +67,12 @@ class StudentSession:
 
     def __init__(self, cells: list[CellToRun], limits: Limits, *, slot: int = 0,
                  strip_paths: tuple[str, ...] = (), isolation: Isolation | None = None,
-                 support_files: tuple[Path, ...] = (), launcher: "ZygoteLauncher | None" = None):
+                 support_files: tuple[Path, ...] = (), launcher: "ZygoteLauncher | None" = None,
+                 stubs: frozenset[str] | None = None):
         self.cells = cells
+        self.stubs = stubs
+        """Fingerprints of the released stubs (``autograder.stubs``): a NotImplementedError is
+        "not implemented yet" only from one of them. None: from any function."""
         self.limits = limits
         self.slot = slot
         self.strip_paths = strip_paths
@@ -275,7 +280,8 @@ class StudentSession:
             raise StudentTimeout(f"{what} did not finish within {timeout:g} s and was interrupted"
                                  f"{self._budget_note(timeout)} "
                                  "(an endless loop, or much slower than a vectorized solution?).")
-        if kind == "error" and reply.get("exception") == "NotImplementedError":
+        if kind == "error" and reply.get("exception") == "NotImplementedError" and (
+                self.stubs is None or raised_by_stub(message, {c.label: c.source for c in self.cells}, self.stubs)):
             raise StudentNotImplemented(
                 f"{what} is not implemented yet: it (or a function it calls) still raises NotImplementedError. "
                 f"Replace the `raise NotImplementedError()` line with your code.\n{message}")
