@@ -55,8 +55,13 @@ def describe_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
             return repr(value)
         if isinstance(value, RemoteObject):
             return f"<{value._type}>"
+        if isinstance(value, RemoteName):
+            return value._name
         if isinstance(value, str):
             return repr(value[:20])
+        if isinstance(value, (list, tuple)) and len(repr(value)) <= 40 and all(
+                isinstance(v, (int, float, bool)) or v is None for v in value):
+            return repr(value)
         return type(value).__name__
     parts = [one(a) for a in args] + [f"{k}={one(v)}" for k, v in kwargs.items()]
     return ", ".join(parts)
@@ -307,6 +312,11 @@ class StudentSession:
         return self.request({"op": "define", "source": source}, what="a helper the test defined")
 
 
+HELPER_NAME = "<test helper>"
+"""The name of a callable a test made with ``student.define``: never shown; a call to it is
+described by the student's code it runs (see ``RemoteObject.__call__``)."""
+
+
 class RemoteName:
     """A name in the student's namespace, sent as a reference (not fetched)."""
 
@@ -329,6 +339,16 @@ class RemoteObject:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self._check()
         what = f"`{self._name}({describe_args(args, kwargs)})`"
+        if self._name == HELPER_NAME:  # a test's helper: name the student's code it runs, not the helper
+            names = [a._name for a in args if isinstance(a, RemoteName)]
+            objects = [a for a in args if isinstance(a, RemoteObject)]
+            rest = tuple(a for a in args if not isinstance(a, RemoteName))
+            if names:
+                what = f"`{names[0]}({describe_args(rest, kwargs)})`"
+            elif objects:
+                what = f"a step of the test on your `{objects[0]._type}` object"
+            else:
+                what = "a step of the test in your notebook's process"
         return self._session.request({"op": "call", "target": {"ref": self._id}}, what=what,
                                      args=args, kwargs=kwargs)
 
@@ -370,7 +390,10 @@ class SandboxNamespace:
 
     def define(self, source: str) -> Any:
         """A callable made inside the student process from instructor-written ``source``."""
-        return self._session.define(source)
+        value = self._session.define(source)
+        if isinstance(value, RemoteObject):
+            value._name = HELPER_NAME
+        return value
 
     def ref(self, name: str) -> RemoteName:
         """Pass the student's own global ``name`` as an argument without fetching it."""
