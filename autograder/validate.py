@@ -690,7 +690,7 @@ def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: li
             message = message.replace(plan.cells[index].label, "this cell", 1)
         report.findings.append(Finding(kind, where, message, order_of[index], headline=headline))
     if out_of_time is not None and out_of_time[1]:
-        out_of_time[0].message += f" Nor did the {out_of_time[1]} cells after it, nor the visible tests."
+        out_of_time[0].message += f" Nor did the {out_of_time[1]} cells after it, nor the notebook checks."
 
 
 def _name_error_hint(message: str, position: int | None, bound: Any) -> str:
@@ -987,8 +987,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "Runs your notebook the way the autograder does: cells top to bottom in a fresh process, locked\n"
         "cells restored, skip-grading cells skipped, magics as no-ops, the autograder's time limit per\n"
-        "cell; then the visible tests. Reports, in notebook order: cells that raise, functions not\n"
-        "implemented or renamed, locked cells changed, failing visible tests, slow cells, a file too\n"
+        "cell; then the notebook checks. Reports, in notebook order: cells that raise, functions not\n"
+        "implemented or renamed, locked cells changed, failing notebook checks, slow cells, a file too\n"
         "large, a file named differently from the release. Needs only the notebook (and the files the\n"
         "release put beside it); no course files, no root. It cannot show hidden-test results.\n\n"
         "example:\n  autograder validate hw1.ipynb\n\n"
