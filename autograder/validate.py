@@ -908,7 +908,7 @@ def _report_visible(notebook: Any, stamp: dict[str, Any], tests: list[dict[str, 
             where_earlier = (f"cell {int(earlier[0])} ({earlier[1]})" if earlier[0] == int(earlier[0])
                              else f"`{earlier[1]}`")
             fix = (f"It may fail only because {', '.join(f'`{n}`' for n in blamed)}, which this check also runs, "
-                   f"fails its own check ({where_earlier}) above: fix that first.")
+                   f"fails its own check in {where_earlier} above: fix that first.")
         if cell_report.status == "timeout":
             stopped = f"it was stopped after {max(seconds, timing.limit_s if timing else 0):.0f} s, the autograder's " \
                       "limit for one cell"

@@ -8,6 +8,7 @@ behaved, so one bad cell or one runaway function costs only its own points.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -317,6 +318,9 @@ HELPER_NAME = "<test helper>"
 described by the student's code it runs (see ``RemoteObject.__call__``)."""
 
 
+_HELPER_FRAME = re.compile(r'  File "<string>", line \d+, in <lambda>\n')
+
+
 class RemoteName:
     """A name in the student's namespace, sent as a reference (not fetched)."""
 
@@ -349,6 +353,13 @@ class RemoteObject:
                 what = f"a step of the test on your `{objects[0]._type}` object"
             else:
                 what = "a step of the test in your notebook's process"
+            try:
+                return self._session.request({"op": "call", "target": {"ref": self._id}}, what=what,
+                                             args=args, kwargs=kwargs)
+            except StudentError as exc:  # the helper's own frame is the test's, not the student's
+                exc.feedback = _HELPER_FRAME.sub("", exc.feedback)
+                exc.args = (exc.feedback,)
+                raise
         return self._session.request({"op": "call", "target": {"ref": self._id}}, what=what,
                                      args=args, kwargs=kwargs)
 
