@@ -173,10 +173,10 @@ def summary_markdown(result: GradingResult) -> str:
     stake first, and none when the autograder itself failed), in Markdown that shows
     tracebacks and names as they are."""
     lines = [f"**Score: {result.score:g} / {result.max_score:g}**", ""]
-    if result.zeroed_reason:
-        lines += [f"This submission scores 0: {md_text(result.zeroed_reason)}", ""]
+    if result.zeroed_reason:  # the platform's own words (Markdown), not the student's
+        lines += [f"This submission scores 0: {result.zeroed_reason}", ""]
     if result.late_note:
-        lines += [md_text(result.late_note), ""]
+        lines += [result.late_note, ""]
     for problem in result.problems:
         lines.append("- " + md_block(problem).replace("\n", "\n  "))
     if result.problems:
