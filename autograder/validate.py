@@ -589,8 +589,7 @@ class _TimedSession(StudentSession):
         result = super()._run_cell(index, cell, report=report)
         if report:
             self.durations[index] = time.monotonic() - started
-            if process is not None:
-                time.sleep(0.01)  # what was printed just before the reply is still in the pipe
+            if process is not None:  # (the last chunk may still be in the pipe: near enough for megabytes)
                 self.written[index] = getattr(process, "bytes_written", 0) - before
         return result
 
