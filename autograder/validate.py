@@ -821,15 +821,23 @@ def _checked_functions(entry: dict[str, Any], functions: set[str]) -> list[str]:
     return [n for n in _loaded_names(str(entry.get("source", ""))) if n in functions]
 
 
+def _at_fault(entry: dict[str, Any], message: str, functions: set[str]) -> list[str]:
+    """The functions a failing notebook check blames: those of its own functions its error's
+    last line names (a ``check_*`` cell's assert says which pasted layer is wrong), else all."""
+    own = _checked_functions(entry, functions)
+    last = message.strip().splitlines()[-1] if message.strip() else ""
+    return [n for n in own if re.search(rf"\b{re.escape(n)}\b", last)] or own
+
+
 def _uses(notebook: Any, entry: dict[str, Any], functions: set[str]) -> set[str]:
     """The student's functions a notebook check runs: those its source calls and, through the
     student's own code (as written in their notebook), those these call, at any depth."""
+    from autograder.notebook import to_plain_python
+
     calls: dict[str, set[str]] = {}
     for cell in notebook.cells:
         if cell.kind != "code" or not cell.source.strip():
             continue
-        from autograder.notebook import to_plain_python
-
         try:
             tree = ast.parse(to_plain_python(cell.source))
         except (SyntaxError, ValueError):
@@ -858,7 +866,8 @@ def _report_visible(notebook: Any, stamp: dict[str, Any], tests: list[dict[str, 
     failed: list[tuple[float, str, list[str]]] = []  # (order, where, its own functions) of every failing check
     for entry, cell_report in zip(tests, test_reports):
         if cell_report.status != "ok":
-            failed.append((order_of[entry["grade_id"]], entry["grade_id"], _checked_functions(entry, functions)))
+            failed.append((order_of[entry["grade_id"]], entry["grade_id"],
+                           _at_fault(entry, cell_report.message, functions)))
     for number, (entry, cell_report) in enumerate(zip(tests, test_reports)):
         gid = entry["grade_id"]
         passed = cell_report.status == "ok"
@@ -895,8 +904,7 @@ def _report_visible(notebook: Any, stamp: dict[str, Any], tests: list[dict[str, 
         used = _uses(notebook, entry, functions) | called
         earlier = next(((o, g, fs) for o, g, fs in failed
                         if g != gid and o < order_of[gid] and set(fs) & (used - set(own))), None)
-        mentioned = [n for n in own if n in message.strip().splitlines()[-1]] if message.strip() else []
-        to_fix = mentioned or own
+        to_fix = _at_fault(entry, message, functions)
         fix = ("Fix " + " or ".join(f"`{n}`" for n in to_fix)
                + (f" (cell {positions[to_fix[0]]})." if len(to_fix) == 1 and to_fix[0] in positions else ".")
                if to_fix else "")
@@ -907,7 +915,8 @@ def _report_visible(notebook: Any, stamp: dict[str, Any], tests: list[dict[str, 
             where_earlier = (f"cell {int(earlier[0])} ({earlier[1]})" if earlier[0] == int(earlier[0])
                              else f"`{earlier[1]}`")
             fix = (f"It may fail only because {', '.join(f'`{n}`' for n in blamed)}, which this check also runs, "
-                   f"fails its own check in {where_earlier} above: fix that first.")
+                   f"fail{'s' if len(blamed) == 1 else ''} {'its' if len(blamed) == 1 else 'their'} own check in "
+                   f"{where_earlier} above: fix that first.")
         if cell_report.status == "timeout":
             stopped = f"it was stopped after {max(seconds, timing.limit_s if timing else 0):.0f} s, the autograder's " \
                       "limit for one cell"

@@ -75,7 +75,9 @@ def test_wrongly_pasted_softmax_loss_is_caught_by_its_own_check(name, layers, ch
     at = cell_index(notebook, check) + 1
     assert caught.where.startswith(f"cell {at} ")
     knock_on = finding_for(report, net)
-    assert f"fails its own check in cell {at} ({check}) above" in knock_on.message and "softmax_loss" in knock_on.message
+    assert (f"It may fail only because `softmax_loss`, which this check also runs, fails its own check in cell {at} "
+            f"({check}) above") in knock_on.message
+    assert "Fix `softmax_loss`." in caught.message
     assert report.problems[0] is caught
 
 
