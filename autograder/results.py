@@ -114,6 +114,9 @@ KIND_WORDS = {"shape": "wrong shape", "values": "wrong values", "gradient": "wro
               "grader": "the grader's fault"}
 """How ``TestOutcome.kind`` reads in the summary (safe before grades are published)."""
 _CODE_SPAN = re.compile(r"(`[^`\n]*`)")
+_MARKUP = re.compile(r"__|[*<>\\]")
+"""What Markdown would eat in plain text: ``__`` (bold), ``*``, ``<`` ``>`` (HTML tags), backslashes.
+A lone ``_`` inside a name (``os._exit``, ``fit_least_squares``) renders as it is and stays unescaped."""
 
 
 def md_text(text: str) -> str:
@@ -121,7 +124,7 @@ def md_text(text: str) -> str:
     ``__init__`` and ``<module>`` stays visible; `code spans` are kept as they are."""
     parts = _CODE_SPAN.split(text)
     return "".join(part if part.startswith("`") and part.endswith("`") and len(part) > 1
-                   else re.sub(r"([\\*_<>\[\]#|~])", r"\\\1", part) for part in parts)
+                   else _MARKUP.sub(lambda m: "".join("\\" + c for c in m.group(0)), part) for part in parts)
 
 
 def md_block(text: str) -> str:
