@@ -40,6 +40,22 @@ def source_notebook(assignment: Assignment) -> Notebook:
     return cached[1]
 
 
+def released_stubs(assignment: Assignment) -> frozenset[str]:
+    """The fingerprints of every stub the release gives students (``autograder.stubs``),
+    from the source notebook (or the released one, as in the Gradescope zip)."""
+    from autograder.stubs import released_source, stub_fingerprints
+
+    source = source_notebook(assignment)
+    key = (source.path, _source_cache[assignment.source_notebook][0])
+    if key not in _stubs_cache:
+        _stubs_cache[key] = frozenset(f for cell in source.cells if cell.solution
+                                      for f in stub_fingerprints(released_source(cell.source)))
+    return _stubs_cache[key]
+
+
+_stubs_cache: dict[tuple[Path, float], frozenset[str]] = {}
+
+
 class UnreadableSubmission:
     """Stands in for the student when the notebook itself cannot be used:
     every test fails with the same clear message."""
@@ -184,7 +200,7 @@ def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits |
         result.problems.extend(plan.notes)
         session = StudentSession(plan.cells, limits, slot=slot, isolation=isolation,
                                  strip_paths=(str(assignment.course_root),),
-                                 support_files=assignment.support_files)
+                                 support_files=assignment.support_files, stubs=released_stubs(assignment))
         namespace = SandboxNamespace(session)
         try:
             session.start()

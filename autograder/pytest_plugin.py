@@ -294,6 +294,30 @@ def feedback_for(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str
     return "error", f"The grader hit an internal problem in this test ({type(exc).__name__}); tell your instructor."
 
 
+def failure_kind(exc: BaseException, test_name: str = "") -> str:
+    """Which kind of contract a failed test found broken, in a word a student may see before
+    grades are published (never a value): shape, values, gradient, time, error,
+    not implemented, missing; "grader" for the grader's own fault."""
+    from autograder.testing import GradingFailure
+
+    text = str(exc).lower()
+    if isinstance(exc, StudentTimeout):
+        return "time"
+    if isinstance(exc, StudentNotImplemented):
+        return "not implemented"
+    if isinstance(exc, StudentMissing):
+        return "missing"
+    if isinstance(exc, StudentError):
+        return "error"
+    if isinstance(exc, (GradingFailure, AssertionError)):
+        if "shape" in text or "expected a tuple" in text:
+            return "shape"
+        if any(word in f"{test_name} {text}" for word in ("gradient", "grad", "backward", "finite differences")):
+            return "gradient"
+        return "values"
+    return "grader"
+
+
 class TaskClock:
     """The time budget of each task (graded function) within one submission.
 
@@ -435,17 +459,20 @@ class GradingPlugin:
     def _record(self, item: pytest.Item, excinfo: Any, outcome: str) -> None:
         max_points = marker_points(item)
         task = marker_task(item)
+        kind = ""
         if outcome == "passed":
             status, message = "passed", ""
         elif outcome == "skipped":
             status, message = "failed", "This test was skipped."
         else:
             status, message = feedback_for(excinfo)
+            kind = failure_kind(excinfo.value, item.name)
             if isinstance(excinfo.value, UncheckedTest):
                 self.instructor_notes.append(str(excinfo.value))
             if isinstance(excinfo.value, StudentNotImplemented):
                 message = self._not_implemented_message(task, message)
         doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
+        first_paragraph = " ".join(line.strip() for line in doc.strip().split("\n\n")[0].splitlines())
         self.outcomes.append(TestOutcome(
             name=item.name,
             task=task,
@@ -454,7 +481,8 @@ class GradingPlugin:
             status=status,
             output=message,
             visibility="visible" if item.get_closest_marker("visible") is not None else self.hidden_visibility,
-            description=doc.strip().splitlines()[0] if doc.strip() else "",
+            description=first_paragraph,
+            kind=kind,
         ))
 
     def _not_implemented_message(self, task: str, message: str) -> str:

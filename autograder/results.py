@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,11 @@ class TestOutcome:
     visibility: str = "after_published"
     """Gradescope visibility: visible, hidden, after_due_date, after_published."""
     description: str = ""
-    """First line of the test's docstring, if any."""
+    """The first paragraph of the test's docstring (whole sentences), if any."""
+    kind: str = ""
+    """For a failed test, which kind of contract broke, safe to show before grades are published:
+    ``shape``, ``values``, ``gradient``, ``time``, ``error``, ``not implemented``, ``missing``
+    (``grader`` for the grader's own fault); empty when it passed."""
 
 
 @dataclass
@@ -71,6 +76,10 @@ class GradingResult:
     """Non-empty when a policy (e.g. lateness) sets the score to 0."""
     unusable: bool = False
     """The submission could not be read as a notebook at all."""
+    optional: dict[str, list[str]] = field(default_factory=dict)
+    """``{task: [courses it is optional for]}`` (course.yaml's ``optional_for``, e.g. FullyConnectedNet: C147)."""
+    course: str = ""
+    """The student's course (``C147``) when known (a roster in the Gradescope zip), else ""."""
 
     @property
     def max_score(self) -> float:
@@ -100,29 +109,99 @@ def clip(text: str, limit: int) -> str:
     return text[: limit - 60] + f"\n... [{len(text) - limit + 60} more characters cut]"
 
 
+KIND_WORDS = {"shape": "wrong shape", "values": "wrong values", "gradient": "wrong gradient", "time": "too slow",
+              "error": "raises an error", "not implemented": "not implemented yet", "missing": "not defined",
+              "grader": "the grader's fault"}
+"""How ``TestOutcome.kind`` reads in the summary (safe before grades are published)."""
+_CODE_SPAN = re.compile(r"(`[^`\n]*`)")
+_MARKUP = re.compile(r"__|[*<>\\]")
+"""What Markdown would eat in plain text: ``__`` (bold), ``*``, ``<`` ``>`` (HTML tags), backslashes.
+A lone ``_`` inside a name (``os._exit``, ``fit_least_squares``) renders as it is and stays unescaped."""
+
+
+def md_text(text: str) -> str:
+    """One line of plain text as Markdown that shows exactly that text: ``__init__`` stays
+    ``__init__`` and ``<module>`` stays visible; `code spans` are kept as they are."""
+    parts = _CODE_SPAN.split(text)
+    return "".join(part if part.startswith("`") and part.endswith("`") and len(part) > 1
+                   else _MARKUP.sub(lambda m: "".join("\\" + c for c in m.group(0)), part) for part in parts)
+
+
+def md_block(text: str) -> str:
+    """A message as Markdown: its first line as text, the rest (a traceback) in a code fence."""
+    first, _, rest = text.strip().partition("\n")
+    if not rest.strip():
+        return md_text(first)
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", rest)), default=0))
+    return f"{md_text(first)}\n{fence}text\n{rest.rstrip()}\n{fence}"
+
+
+def optional_for(result: GradingResult, task: str) -> str:
+    """``optional for C147`` when ``task`` may be skipped by this student (their course is one
+    it is optional for) or, their course unknown, by some course; "" when it counts for them."""
+    courses = result.optional.get(task) or []
+    if not courses or (result.course and result.course not in courses):
+        return ""
+    return "optional for " + " and ".join(courses)
+
+
+def _fix_first(result: GradingResult) -> tuple[list[str], list[str]]:
+    """(What to fix first lines, optional-question lines), most points at stake first."""
+    failing: dict[str, list[TestOutcome]] = {}
+    for test in result.tests:
+        if test.status != "passed":
+            failing.setdefault(test.task or test.name, []).append(test)
+    required, optional = [], []
+    ranked = sorted(failing.items(), key=lambda item: -sum(t.max_score for t in item[1]))  # stable: notebook order
+    for task, tests in ranked:
+        points = sum(t.max_score for t in tests)
+        kinds: dict[str, int] = {}
+        for test in tests:
+            word = KIND_WORDS.get(test.kind, "failed")
+            kinds[word] = kinds.get(word, 0) + 1
+        what = ", ".join(f"{word} in {n} test{'s' if n > 1 else ''}" for word, n in kinds.items())
+        line = f"`{task}`: {points:g} point{'s' if points != 1 else ''} ({what})"
+        note = optional_for(result, task)
+        if note:
+            optional.append(f"- {line}: {note}" + (" (your course), so it does not count in your grade."
+                                                   if result.course else
+                                                   "; if that is your course, it does not count in your grade."))
+        else:
+            required.append(f"{len(required) + 1}. {line}")
+    return required, optional
+
+
 def summary_markdown(result: GradingResult) -> str:
-    """The friendly top-level message: total, late days, what to fix first."""
+    """The friendly top-level message: total, late days, what to fix first (most points at
+    stake first, and none when the autograder itself failed), in Markdown that shows
+    tracebacks and names as they are."""
     lines = [f"**Score: {result.score:g} / {result.max_score:g}**", ""]
-    if result.zeroed_reason:
+    if result.zeroed_reason:  # the platform's own words (Markdown), not the student's
         lines += [f"This submission scores 0: {result.zeroed_reason}", ""]
     if result.late_note:
         lines += [result.late_note, ""]
     for problem in result.problems:
-        lines.append(f"- {problem}")
-    failing_tasks: dict[str, float] = {}
-    for test in result.tests:
-        if test.status != "passed":
-            failing_tasks[test.task or test.name] = failing_tasks.get(test.task or test.name, 0) + test.max_score
-    if failing_tasks and not result.zeroed_reason:
-        # notebook order: later functions often call earlier ones, so an early fix can mend several
-        first = list(failing_tasks.items())[:5]
-        lines.append("What to fix first, in notebook order (points at stake): "
-                     + ", ".join(f"`{t}` ({p:g})" for t, p in first))
-    elif not result.zeroed_reason and result.tests and not result.grader_errors:
-        lines.append("Every test passed.")
+        lines.append("- " + md_block(problem).replace("\n", "\n  "))
+    if result.problems:
+        lines.append("")
     if result.grader_errors:
-        lines += ["", "The autograder itself failed (not your fault; your instructor has been told):"]
-        lines += [f"- {e}" for e in result.grader_errors]
+        lines += ["**The autograder itself failed** (not your fault; your instructor has been told), so this "
+                  "score is not your grade yet:"]
+        lines += ["- " + md_block(e).replace("\n", "\n  ") for e in result.grader_errors]
+        return clip("\n".join(lines), MAX_TOP_OUTPUT)
+    required, optional = _fix_first(result)
+    if result.zeroed_reason:
+        pass
+    elif required:
+        lines += ["**What to fix first** (most points at stake first):", *required[:5]]
+    elif result.tests and not optional:
+        lines.append("Every test passed.")
+    if optional and not result.zeroed_reason:
+        lines += ["", "Optional questions:", *optional]
+    if any(t.status != "passed" and t.visibility not in ("visible",) for t in result.tests):
+        lines += ["", "Tests marked *visible* show their details now; the other hidden tests show theirs when "
+                  "grades are published. Until then, the list above says what kind of check failed (shape, "
+                  "values, gradient, time), never the expected answer."]
     return clip("\n".join(lines), MAX_TOP_OUTPUT)
 
 
@@ -131,13 +210,20 @@ def to_gradescope(result: GradingResult, *, stdout_visibility: str = "hidden") -
     tests = []
     for number, test in enumerate(result.tests, start=1):
         title = test.description or test.name
+        note = optional_for(result, test.task) if test.task else ""
+        task = f"{test.task} ({note})" if note else test.task
+        output = test.output
+        if note and test.status != "passed":
+            output = (f"`{test.task}` is {note}" + (" (your course): it does not count in your grade."
+                                                     if result.course else ": if that is your course, it does "
+                                                     "not count in your grade.") + "\n" + output)
         tests.append({
-            "name": f"{test.task}: {title}" if test.task else title,
+            "name": f"{task}: {title}" if test.task else title,
             "number": str(number),
             "score": finite(0.0 if result.zeroed_reason else test.score),
             "max_score": finite(test.max_score),
             "status": "passed" if test.status == "passed" else "failed",
-            "output": clip(test.output, MAX_TEST_OUTPUT),
+            "output": clip(output, MAX_TEST_OUTPUT),
             "output_format": "text",
             "visibility": test.visibility,
             "tags": [test.task] if test.task else [],

@@ -13,8 +13,10 @@ The cells run the way the grader runs them (``notebook.plan_cells`` and the
 sandbox's ``StudentSession``, at whatever isolation this machine offers
 without root): in notebook order, locked cells restored, ``skip-grading``
 cells skipped, magics as no-ops, a cell that raises is reported and the next
-one runs, the same per-cell time limit. The visible tests (the released test
-cells) then run in the same process. Hidden tests are not available here and
+one runs, the same per-cell time limit. The notebook checks (the released test
+cells, and the ungraded ``check_*`` cells that test pasted code) then run in the
+same process. (The hidden suite's *visible tests*, which Gradescope shows before
+the deadline, are a different thing.) Hidden tests are not available here and
 their results cannot be shown.
 
 Findings come in notebook order; the report ends with one line, ``Ready to
@@ -38,6 +40,7 @@ from typing import Any
 
 from autograder.errors import StudentError, UnusableInput
 from autograder.notebook import defined_names, source_text
+from autograder.stubs import function_at, fingerprint, stub_fingerprints
 from autograder.sandbox.session import CellToRun, StudentSession
 
 STAMP_KEY = "autograder"
@@ -75,6 +78,7 @@ def release_stamp(notebook: dict[str, Any], assignment: Any) -> dict[str, Any]:
         if meta.get("solution"):
             entry["role"] = "solution"
             entry["defines"] = defined_names(source)
+            entry["stubs"] = stub_fingerprints(source)  # "not implemented" means still this code
         elif meta.get("grade"):
             entry["role"], entry["source"] = "test", source
         elif meta.get("locked"):
@@ -91,8 +95,36 @@ def release_stamp(notebook: dict[str, Any], assignment: Any) -> dict[str, Any]:
         "max_upload_bytes": UPLOAD_LIMIT_BYTES,
         "support_files": {p.name: hashlib.sha256(Path(p).read_bytes()).hexdigest()
                           for p in assignment.support_files},
+        "optional": optional_courses(assignment),
         "cells": cells,
     }
+
+
+def optional_courses(assignment: Any, course: Any | None = None) -> dict[str, list[str]]:
+    """``{task: [course names it is optional for]}`` from course.yaml's ``optional_for``
+    (``{"FullyConnectedNet": ["C147"]}`` for hw3); empty without a course.yaml."""
+    if course is None:
+        course_file = Path(getattr(assignment, "course_root", "") or ".") / "course.yaml"
+        if not course_file.is_file():
+            return {}
+        from autograder.course import load_course
+
+        course = load_course(course_file)
+    try:
+        policy = course.assignment(assignment.name)
+    except Exception:  # an assignment course.yaml does not list: nothing is optional
+        return {}
+    optional: dict[str, list[str]] = {}
+    for track, tasks in sorted(policy.optional_for.items()):
+        for task in tasks:
+            optional.setdefault(task, []).append(course.track(track).course)
+    return optional
+
+
+def optional_note(task: str, optional: dict[str, list[str]]) -> str:
+    """``optional for C147`` when ``task`` is optional for some course, else ""."""
+    courses = optional.get(task) or []
+    return f"optional for {' and '.join(courses)}" if courses else ""
 
 
 def nbgrader_checksum(cell: dict[str, Any]) -> str:
@@ -132,11 +164,14 @@ class Finding:
     """The function or grade_id it is about, if any."""
     headline: str = ""
     """One line for the report's last line (default: the message's first line)."""
+    optional: str = ""
+    """``optional for C147`` when it is about a question some courses may skip (course.yaml's
+    ``optional_for``): listed apart, and not the first thing to fix."""
 
 
 @dataclass
 class VisibleTest:
-    """One visible test cell run after the notebook's cells."""
+    """One notebook check (a released test cell, or an ungraded ``check_*`` cell) run after the notebook's cells."""
 
     grade_id: str
     passed: bool
@@ -159,15 +194,25 @@ class Report:
 
     @property
     def problems(self) -> list[Finding]:
-        return [f for f in self.ordered() if f.problem]
+        """What must be fixed whatever the student's course: required first, then optional ones."""
+        return [f for f in self.ordered() if f.problem and not f.optional]
+
+    @property
+    def optional_problems(self) -> list[Finding]:
+        """Problems with a question that some courses may skip (say which in ``optional``)."""
+        return [f for f in self.ordered() if f.problem and f.optional]
 
     @property
     def ready(self) -> bool:
-        return not self.unusable and not self.problems
+        return not self.unusable and not self.problems and not self.optional_problems
 
     @property
     def exit_code(self) -> int:
         return 2 if self.unusable else (0 if self.ready else 1)
+
+    @property
+    def checks_passed(self) -> int:
+        return sum(v.passed for v in self.visible)
 
     def ordered(self) -> list[Finding]:
         return sorted(self.findings, key=lambda f: f.order)  # stable: same place keeps its order
@@ -178,8 +223,17 @@ class Report:
             return f"Not ready: {self.unusable.split('. ')[0].rstrip('.')}."
         if self.ready:
             return f"Ready to submit: upload {name} to Gradescope."
-        first = self.problems[0]
-        return f"First thing to fix: {first.where}: {first.headline or first.message.splitlines()[0]}"
+        if not self.problems:
+            notes = sorted({f.optional for f in self.optional_problems})
+            subjects = sorted({f.subject.removeprefix("test_") for f in self.optional_problems if f.subject})
+            return (f"Ready to submit if your course may skip {', '.join(f'`{s}`' for s in subjects) or 'it'} "
+                    f"({'; '.join(notes)}): upload {name} to Gradescope. Otherwise, first thing to fix: "
+                    + self._first(self.optional_problems[0]))
+        return "First thing to fix: " + self._first(self.problems[0])
+
+    @staticmethod
+    def _first(finding: Finding) -> str:
+        return f"{finding.where}: {finding.headline or finding.message.splitlines()[0]}"
 
     def render(self) -> str:
         """The text a student reads in the terminal."""
@@ -198,17 +252,23 @@ class Report:
             lines += ["", f"To fix ({len(problems)}), in notebook order:"]
             for number, finding in enumerate(problems, start=1):
                 lines.append(_item(f"{number}. ", finding))
+        optional = self.optional_problems
+        if optional:
+            notes = "; ".join(sorted({f.optional for f in optional}))
+            lines += ["", f"Optional questions ({notes}; required for the other courses):"]
+            for finding in optional:
+                lines.append(_item("- ", finding))
         if warnings:
             lines += ["", "Worth knowing:"]
             for finding in warnings:
                 lines.append(_item("- ", finding))
         if self.visible:
-            passed = sum(v.passed for v in self.visible)
             unrun = sum(1 for f in self.findings if f.kind == "visible-test" and not f.problem)
-            lines += ["", f"Visible tests: {passed} of {len(self.visible)} passed"
+            lines += ["", f"Notebook checks: {self.checks_passed} of {len(self.visible)} passed"
                       + (f"; {unrun} could not run here (see above)." if unrun else ".")]
-        lines += ["", "Hidden tests: validate cannot show their results. The autograder runs more tests "
-                  "than the visible ones, and your score comes from those.", "", self.last_line()]
+        lines += ["", "Hidden tests: validate cannot show their results. The autograder grades with its own "
+                  "hidden tests (more cases than the notebook checks), and your score comes from those.", "",
+                  self.last_line()]
         return "\n".join(lines)
 
 
@@ -445,7 +505,7 @@ def _run(notebook: Any, stamp: dict[str, Any], support: list[Path], report: Repo
 
     known = {f.name for f in fields(Limits)}
     limits = limits or Limits(**{k: v for k, v in (stamp.get("limits") or {}).items() if k in known})
-    tests = [e for e in stamp["cells"] if e.get("role") == "test" and not e.get("skip")]
+    tests = [e for e in stamp["cells"] if _is_notebook_check(e)]
     planned: dict[str, Any] = {}
 
     def plan_everything() -> None:
@@ -454,7 +514,7 @@ def _run(notebook: Any, stamp: dict[str, Any], support: list[Path], report: Repo
         source = _source_notebook(stamp, notebook.path)
         planned["plan"] = plan_cells(notebook, source)
         planned["positions"] = _planned_positions(notebook, source)
-        planned["tests"] = [CellToRun(to_plain_python(str(e.get("source", ""))), f"visible test {e['grade_id']}")
+        planned["tests"] = [CellToRun(to_plain_python(str(e.get("source", ""))), f"notebook check {e['grade_id']}")
                             for e in tests]
 
     import logging  # noqa: F401 - imported here, not mid-fork on the thread (its at-fork lock handlers)
@@ -494,8 +554,10 @@ def _run(notebook: Any, stamp: dict[str, Any], support: list[Path], report: Repo
         _report_cells(notebook, stamp, plan, positions if matched else None, order_of, cell_reports, session,
                       limits, report)
         probe = _probe(session, stamp)
-        _report_functions(notebook, stamp, probe, label_position, cell_reports, positions, report)
-        _report_visible(notebook, stamp, tests, test_reports, report)
+        sources = {cell.label: cell.source for cell in plan.cells}
+        _report_functions(notebook, stamp, probe, label_position, cell_reports, positions, report, sources)
+        _report_visible(notebook, stamp, tests, test_reports, report,
+                        _Timing(session, len(plan.cells), limits.cell_timeout_s))
     finally:
         try:
             session.close()
@@ -509,6 +571,8 @@ class _TimedSession(StudentSession):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.durations: dict[int, float] = {}
+        self.written: dict[int, int] = {}
+        """Bytes the student's code printed (stdout and stderr) while each cell ran."""
 
     def start_with(self, cells: Any) -> None:
         """``start()``, but the process is spawned before ``cells()`` gives the cells to run
@@ -520,10 +584,42 @@ class _TimedSession(StudentSession):
 
     def _run_cell(self, index: int, cell: CellToRun, *, report: bool) -> Any:
         started = time.monotonic()
+        process = self.process
+        before = getattr(process, "bytes_written", 0)
         result = super()._run_cell(index, cell, report=report)
         if report:
             self.durations[index] = time.monotonic() - started
+            if process is not None:  # (the last chunk may still be in the pipe: near enough for megabytes)
+                self.written[index] = getattr(process, "bytes_written", 0) - before
         return result
+
+
+@dataclass
+class _Timing:
+    """How long the notebook checks took, and how much they printed."""
+
+    session: Any
+    first: int
+    """Index of the first notebook check among the session's cells."""
+    limit_s: float
+
+    def of(self, number: int) -> tuple[float, int]:
+        """(seconds, bytes printed) of notebook check ``number`` (0-based)."""
+        index = self.first + number
+        return self.session.durations.get(index, 0.0), self.session.written.get(index, 0)
+
+
+LOUD_BYTES = 1_000_000
+"""Output above this in one cell is worth telling: printing it takes time, and the
+grader keeps only the first ``Limits.max_output_bytes`` of it."""
+
+
+def output_note(written: int, seconds: float) -> str:
+    """``your code printed 40.2 MB while this cell ran (it took 34.0 s)``, or "" when it printed little."""
+    if written < LOUD_BYTES:
+        return ""
+    return (f"your code printed {written / 1e6:.1f} MB while this cell ran (it took {seconds:.1f} s): printing "
+            "that much is slow. Remove the debug prints (print, display) from your functions.")
 
 
 def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: list[int | None] | None,
@@ -593,7 +689,7 @@ def _report_cells(notebook: Any, stamp: dict[str, Any], plan: Any, positions: li
             message = message.replace(plan.cells[index].label, "this cell", 1)
         report.findings.append(Finding(kind, where, message, order_of[index], headline=headline))
     if out_of_time is not None and out_of_time[1]:
-        out_of_time[0].message += f" Nor did the {out_of_time[1]} cells after it, nor the visible tests."
+        out_of_time[0].message += f" Nor did the {out_of_time[1]} cells after it, nor the notebook checks."
 
 
 def _name_error_hint(message: str, position: int | None, bound: Any) -> str:
@@ -626,9 +722,26 @@ def _probe(session: Any, stamp: dict[str, Any]) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _still_stub(code: list[Any], sources: dict[str, str], stubs: set[str] | None) -> bool:
+    """Whether one probed code object (``[filename, first line, raises NotImplementedError,
+    name]``) is still a released stub. Without the stamp's fingerprints (an older
+    release), any function that raises NotImplementedError counts, as it used to."""
+    if not code[2]:
+        return False
+    if stubs is None:
+        return True
+    filename = str(code[0])
+    source = sources.get(filename[1:-1] if filename.startswith("<") and filename.endswith(">") else filename)
+    node = function_at(source, int(code[1]), str(code[3])) if source is not None else None
+    return node is None or fingerprint(node) in stubs
+
+
 def _report_functions(notebook: Any, stamp: dict[str, Any], probe: dict[str, Any],
                       label_position: dict[str, int | None], cell_reports: list[Any],
-                      positions: list[int | None], report: Report) -> None:
+                      positions: list[int | None], report: Report, sources: dict[str, str] | None = None) -> None:
+    solution_entries = [e for e in stamp["cells"] if e.get("role") == "solution"]
+    stubs = ({f for e in solution_entries for f in e.get("stubs", [])}
+             if solution_entries and all("stubs" in e for e in solution_entries) else None)
     by_grade_id = {c.grade_id: (i, c) for i, c in enumerate(notebook.cells, start=1) if c.grade_id}
     failed_positions = {positions[i] for i, r in enumerate(cell_reports) if r.status != "ok"}
     for entry in stamp["cells"]:
@@ -656,10 +769,11 @@ def _report_functions(notebook: Any, stamp: dict[str, Any], probe: dict[str, Any
                 report.findings.append(Finding("missing-function", where, message, order, subject=name))
                 continue
             codes = info[1] if isinstance(info, list) and len(info) > 1 and isinstance(info[1], list) else []
-            stubs = [c for c in codes if isinstance(c, list) and len(c) == 4 and c[2]]
-            if not stubs:
+            stubs_left = [c for c in codes if isinstance(c, list) and len(c) == 4
+                          and _still_stub(c, sources or {}, stubs)]
+            if not stubs_left:
                 continue
-            filename = str(stubs[0][0])
+            filename = str(stubs_left[0][0])
             label = filename[1:-1] if filename.startswith("<") and filename.endswith(">") else filename
             where_position = label_position.get(label, position)
             where_cell = notebook.cells[where_position - 1] if where_position else cell
@@ -667,59 +781,170 @@ def _report_functions(notebook: Any, stamp: dict[str, Any], probe: dict[str, Any
             report.findings.append(Finding(
                 "not-implemented", where,
                 (f"`{name}` is not implemented yet: it still raises NotImplementedError. " if info[0] != "type" else
-                 f"`{name}` is not implemented yet: its method{'s' if len(stubs) > 1 else ''} "
-                 + ", ".join(f"`{c[3]}`" for c in stubs) + " still raise" + ("" if len(stubs) > 1 else "s")
+                 f"`{name}` is not implemented yet: its method{'s' if len(stubs_left) > 1 else ''} "
+                 + ", ".join(f"`{c[3]}`" for c in stubs_left) + " still raise" + ("" if len(stubs_left) > 1 else "s")
                  + " NotImplementedError. ")
                 + "Replace `raise NotImplementedError()` with your code.",
                 float(where_position) if where_position else float(position or 0), subject=name))
 
 
+CHECK_PREFIX = "check_"
+"""An ungraded, skip-grading instructor cell whose grade_id starts with this (``check_hw3_layers``)
+checks code the student pasted; validate runs it as a notebook check (the grader skips it)."""
+
+
+def _is_notebook_check(entry: dict[str, Any]) -> bool:
+    """A released test cell the grader does not skip, or an ungraded ``check_*`` cell."""
+    if entry.get("role") == "test":
+        return not entry.get("skip")
+    return entry.get("role") == "instructor" and str(entry.get("grade_id", "")).startswith(CHECK_PREFIX)
+
+
+def _loaded_names(source: str) -> list[str]:
+    """Names ``source`` reads, in order of first use (empty when it does not parse)."""
+    from autograder.notebook import to_plain_python
+
+    try:
+        tree = ast.parse(to_plain_python(source))
+    except (SyntaxError, ValueError):
+        return []
+    names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    return list(dict.fromkeys(names))
+
+
+def _checked_functions(entry: dict[str, Any], functions: set[str]) -> list[str]:
+    """The student's functions a notebook check is the own check of: ``X`` for ``test_X``; for a
+    ``check_*`` cell, the functions it calls."""
+    gid = str(entry["grade_id"])
+    if entry.get("role") == "test":
+        return [gid.removeprefix("test_")]
+    return [n for n in _loaded_names(str(entry.get("source", ""))) if n in functions]
+
+
+def _at_fault(entry: dict[str, Any], message: str, functions: set[str]) -> list[str]:
+    """The functions a failing notebook check blames: those of its own functions its error's
+    last line names (a ``check_*`` cell's assert says which pasted layer is wrong), else all."""
+    own = _checked_functions(entry, functions)
+    last = message.strip().splitlines()[-1] if message.strip() else ""
+    return [n for n in own if re.search(rf"\b{re.escape(n)}\b", last)] or own
+
+
+def _uses(notebook: Any, entry: dict[str, Any], functions: set[str]) -> set[str]:
+    """The student's functions a notebook check runs: those its source calls and, through the
+    student's own code (as written in their notebook), those these call, at any depth."""
+    from autograder.notebook import to_plain_python
+
+    calls: dict[str, set[str]] = {}
+    for cell in notebook.cells:
+        if cell.kind != "code" or not cell.source.strip():
+            continue
+        try:
+            tree = ast.parse(to_plain_python(cell.source))
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in functions:
+                calls[node.name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in functions}
+    todo = [n for n in _loaded_names(str(entry.get("source", ""))) if n in functions]
+    used: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in used:
+            used.add(name)
+            todo.extend(calls.get(name, ()))
+    return used
+
+
 def _report_visible(notebook: Any, stamp: dict[str, Any], tests: list[dict[str, Any]], test_reports: list[Any],
-                    report: Report) -> None:
+                    report: Report, timing: "_Timing | None" = None) -> None:
+    """The notebook checks that fail, each blamed on the function whose own check fails first."""
     stubbed = {f.subject for f in report.findings if f.kind in ("not-implemented", "missing-function")}
     positions = {c.grade_id: i for i, c in enumerate(notebook.cells, start=1) if c.grade_id}
+    functions = {n for e in stamp["cells"] if e.get("role") == "solution" for n in e.get("defines", [])}
+    order_of = {e["grade_id"]: float(positions.get(e["grade_id"]) or _order_for_grade_id(notebook, stamp, e["grade_id"]))
+                for e in tests}
+    failed: list[tuple[float, str, list[str]]] = []  # (order, where, its own functions) of every failing check
     for entry, cell_report in zip(tests, test_reports):
+        if cell_report.status != "ok":
+            failed.append((order_of[entry["grade_id"]], entry["grade_id"],
+                           _at_fault(entry, cell_report.message, functions)))
+    for number, (entry, cell_report) in enumerate(zip(tests, test_reports)):
         gid = entry["grade_id"]
         passed = cell_report.status == "ok"
         report.visible.append(VisibleTest(gid, passed, "" if passed else cell_report.message))
+        seconds, written = timing.of(number) if timing is not None else (0.0, 0)
+        loud = output_note(written, seconds)
+        position = positions.get(gid)
+        where = f"cell {position} ({gid})" if position else f"notebook check `{gid}` (deleted from your notebook)"
         if passed:
+            if loud:
+                report.findings.append(Finding("slow", where, loud[0].upper() + loud[1:], order_of[gid],
+                                               problem=False, subject=gid))
             continue
         message = cell_report.message
-        function = gid.removeprefix("test_")
-        if function in stubbed and ("NotImplementedError" in message or "NameError" in message):
+        own = _checked_functions(entry, functions)
+        if set(own) & stubbed and ("NotImplementedError" in message or "NameError" in message):
             continue  # already reported at the function itself
         if "total time limit" in message and any("total time" in f.message for f in report.findings):
             continue  # said once, at the first cell that did not run
-        tested = positions.get(function)
-        fix = f"Fix `{function}`" + (f" (cell {tested})." if tested else ".") if function in positions else ""
         missing = _NAME_ERROR.search(message)
         called = set(re.findall(r", in ([A-Za-z_][A-Za-z0-9_]*)\n", message))
         cause = (missing.group(1) if missing and missing.group(1) in stubbed else
                  next((n for n in sorted(stubbed & called) if "NotImplementedError" in message), ""))
-        if cause:  # it fails only because of a function already reported above
-            fix = f"It fails because `{cause}` is not written or not defined yet (above): fix that first."
-        elif missing and any(missing.group(1) in _bound_names(str(e.get("source", "")))
-                             for e in stamp["cells"] if e.get("skip")):
-            # the test needs a cell the autograder skips (the assignment's doing, not the student's)
+        if not cause and missing and any(missing.group(1) in _bound_names(str(e.get("source", "")))
+                                         for e in stamp["cells"] if e.get("skip")):
+            # the check needs a cell the autograder skips (the assignment's doing, not the student's)
             name = missing.group(1)
             report.findings.append(Finding(
-                "visible-test", f"cell {positions[gid]} ({gid})" if gid in positions else f"visible test `{gid}`",
-                f"validate could not run this visible test: it uses `{name}`, which only a cell the autograder "
-                "skips defines (skip-grading). Run the test in Jupyter instead.",
-                float(positions.get(gid) or _order_for_grade_id(notebook, stamp, gid)), problem=False, subject=gid))
+                "visible-test", where,
+                f"validate could not run this notebook check: it uses `{name}`, which only a cell the autograder "
+                "skips defines (skip-grading). Run the check in Jupyter instead.",
+                order_of[gid], problem=False, subject=gid))
             continue
+        used = _uses(notebook, entry, functions) | called
+        earlier = next(((o, g, fs) for o, g, fs in failed
+                        if g != gid and o < order_of[gid] and set(fs) & (used - set(own))), None)
+        to_fix = _at_fault(entry, message, functions)
+        fix = ("Fix " + " or ".join(f"`{n}`" for n in to_fix)
+               + (f" (cell {positions[to_fix[0]]})." if len(to_fix) == 1 and to_fix[0] in positions else ".")
+               if to_fix else "")
+        if cause:  # it fails only because of a function already reported above
+            fix = f"It fails because `{cause}` is not written or not defined yet (above): fix that first."
+        elif earlier is not None:
+            blamed = [n for n in earlier[2] if n in used and n not in own]
+            where_earlier = (f"cell {int(earlier[0])} ({earlier[1]})" if earlier[0] == int(earlier[0])
+                             else f"`{earlier[1]}`")
+            fix = (f"It may fail only because {', '.join(f'`{n}`' for n in blamed)}, which this check also runs, "
+                   f"fail{'s' if len(blamed) == 1 else ''} {'its' if len(blamed) == 1 else 'their'} own check in "
+                   f"{where_earlier} above: fix that first.")
         if cell_report.status == "timeout":
-            message = f"the visible test did not finish: {message} {fix}".rstrip()
-            headline = "the visible test did not finish"
+            stopped = f"it was stopped after {max(seconds, timing.limit_s if timing else 0):.0f} s, the autograder's " \
+                      "limit for one cell"
+            if loud:
+                message = f"the notebook check did not finish: {stopped}. The reason: {loud}"
+                headline = f"the notebook check did not finish: your code printed {written / 1e6:.1f} MB"
+            else:
+                message = (f"the notebook check did not finish: {stopped} (an endless loop, or code much slower "
+                           f"than a vectorized solution?). {fix}").rstrip()
+                headline = "the notebook check did not finish"
         else:
             traceback_text = message.split("\n", 1)[-1].rstrip()
             lines = [line.strip() for line in traceback_text.splitlines() if line.strip()]
-            message = "the visible test fails:\n" + traceback_text + (f"\n{fix}" if fix else "")
-            headline = "the visible test fails: " + (lines[-1] if lines else "an error")
-        position = positions.get(gid)
-        where = f"cell {position} ({gid})" if position else f"visible test `{gid}` (deleted from your notebook)"
-        order = float(position) if position else _order_for_grade_id(notebook, stamp, gid)
-        report.findings.append(Finding("visible-test", where, message, order, subject=gid, headline=headline))
+            message = "the notebook check fails:\n" + traceback_text + (f"\n{fix}" if fix else "")
+            if loud:
+                message += "\nAlso, " + loud
+            headline = "the notebook check fails: " + (lines[-1] if lines else "an error")
+        report.findings.append(Finding("visible-test", where, message, order_of[gid], subject=gid, headline=headline))
+
+
+def _mark_optional(stamp: dict[str, Any], report: Report) -> None:
+    """Findings about a question some courses may skip say so (course.yaml's ``optional_for``)."""
+    optional = stamp.get("optional") or {}
+    for finding in report.findings:
+        note = optional_note(finding.subject.removeprefix("test_"), optional)
+        if note and finding.problem:
+            finding.optional = note  # listed under "Optional questions (optional for C147 ...)"
+
 
 
 # ---------------------------------------------------------------- entry points
@@ -740,6 +965,7 @@ def validate(path: Path, *, limits: Any | None = None) -> Report:
     support = _check_file(path, data, stamp, report)
     _check_locked(notebook, data, stamp, report)
     _run(notebook, stamp, support, report, limits)
+    _mark_optional(stamp, report)
     report.elapsed_s = time.monotonic() - started
     return report
 
@@ -768,8 +994,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "Runs your notebook the way the autograder does: cells top to bottom in a fresh process, locked\n"
         "cells restored, skip-grading cells skipped, magics as no-ops, the autograder's time limit per\n"
-        "cell; then the visible tests. Reports, in notebook order: cells that raise, functions not\n"
-        "implemented or renamed, locked cells changed, failing visible tests, slow cells, a file too\n"
+        "cell; then the notebook checks. Reports, in notebook order: cells that raise, functions not\n"
+        "implemented or renamed, locked cells changed, failing notebook checks, slow cells, a file too\n"
         "large, a file named differently from the release. Needs only the notebook (and the files the\n"
         "release put beside it); no course files, no root. It cannot show hidden-test results.\n\n"
         "example:\n  autograder validate hw1.ipynb\n\n"

@@ -14,14 +14,17 @@ def _outcome(task: str, points: float, passed: bool, visibility: str = "after_pu
                        visibility=visibility)
 
 
-def test_fix_first_follows_notebook_order_not_points():
-    """A wrong gradient breaks gradient descent too: the summary points at the gradient first."""
+def test_fix_first_follows_points_at_stake():
+    """docs/gradescope.md: What to fix first lists the failing tasks with the most points at stake first
+    (issue 20 item 9); equal points keep notebook order."""
     result = GradingResult("hw1", tests=[_outcome("squared_error_gradient", 2, False),
                                          _outcome("fit_least_squares", 4, True),
-                                         _outcome("gradient_descent", 10, False)])
+                                         _outcome("gradient_descent", 10, False),
+                                         _outcome("predict", 2, False)])
     output = to_gradescope(result)["output"]
-    assert output.index("`squared_error_gradient`") < output.index("`gradient_descent`")
-    assert "**Score: 4 / 16**" in output
+    assert output.index("`gradient_descent`") < output.index("`squared_error_gradient`") < output.index("`predict`")
+    assert "`fit_least_squares`" not in output
+    assert "**Score: 4 / 18**" in output
 
 
 def test_lateness_zero_keeps_points_visible_but_scores_zero():

@@ -69,7 +69,7 @@ def test_solved_release_is_ready_exit_0(name, assignments, perfect_notebooks, tm
     assert "cannot show" in proc.stdout and "Hidden tests" in proc.stdout
     visible = sum(1 for c in perfect_notebooks[name]["cells"]
                   if c.get("metadata", {}).get("nbgrader", {}).get("grade") and c["cell_type"] == "code")
-    assert f"Visible tests: {visible} of {visible} passed." in proc.stdout
+    assert f"Notebook checks: {visible} of {visible} passed." in proc.stdout
 
 
 @pytest.mark.parametrize("name", HOMEWORK)
@@ -208,7 +208,7 @@ def test_notebook_over_the_total_time_is_said_once(assignments, perfect_notebook
     assert {f.kind for f in report.problems} == {"timeout"}
     assert {f.where.split(" (")[0] for f in report.problems} <= sleepers  # nothing after them is listed
     [not_run] = [f for f in report.problems if f.message.startswith("not run")]  # said once
-    assert "total time of 2 s" in not_run.message and "nor the visible tests" in not_run.message
+    assert "total time of 2 s" in not_run.message and "nor the notebook checks" in not_run.message
 
 
 def _rewrite_released_cell(notebook: dict[str, Any], grade_id: str, source: str) -> None:

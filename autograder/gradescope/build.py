@@ -35,6 +35,7 @@ from typing import Any
 
 import autograder
 from autograder.errors import UnusableInput
+from autograder.grades.errors import GradesInputError
 
 TEMPLATES = Path(__file__).with_name("templates")
 PLATFORM_DIR = Path(autograder.__file__).resolve().parent
@@ -63,8 +64,30 @@ def _platform_files() -> list[tuple[str, Path]]:
     return files
 
 
-def zip_entries(assignment: Any, released: dict[str, Any]) -> dict[str, tuple[bytes, int]]:
-    """``{path in zip: (content, unix mode)}`` for one assignment's autograder."""
+ROSTER_NAME = "roster.csv"
+"""In the zip: ``SID,track`` only (no names, no emails), so that the feedback knows each
+student's course (an optional question is optional for C147 only)."""
+
+
+def roster_entry(roster: Path, course: Any) -> bytes:
+    """The zip's ``roster.csv`` from the instructor's roster (read and checked as
+    ``autograder grades`` reads it): only each SID and its track name."""
+    import csv
+    import io
+
+    from autograder.grades.inputs import read_roster
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["SID", "track"])
+    for entry in read_roster(roster, course):
+        writer.writerow([entry.sid, entry.track])
+    return out.getvalue().encode("utf-8")
+
+
+def zip_entries(assignment: Any, released: dict[str, Any], roster: bytes | None = None) -> dict[str, tuple[bytes, int]]:
+    """``{path in zip: (content, unix mode)}`` for one assignment's autograder;
+    ``roster``: the ``roster.csv`` to include (``roster_entry``), if any."""
     name = assignment.name
     root = Path(assignment.course_root)
     entries: dict[str, tuple[bytes, int]] = {
@@ -87,6 +110,8 @@ def zip_entries(assignment: Any, released: dict[str, Any]) -> dict[str, tuple[by
         (json.dumps(released, indent=1) + "\n").encode("utf-8"), 0o644)
     for path in assignment.support_files:
         entries[f"{folder}/{path.name}"] = (path.read_bytes(), 0o644)
+    if roster is not None:
+        entries[ROSTER_NAME] = (roster, 0o600)
     return entries
 
 
@@ -106,12 +131,16 @@ def write_zip(entries: dict[str, tuple[bytes, int]], target: Path) -> Path:
     return target
 
 
-def build_zip(assignment: Any, out_dir: Path) -> Path:
-    """Build ``out_dir/<name>-autograder.zip``; returns its path."""
+def build_zip(assignment: Any, out_dir: Path, roster: Path | None = None, course: Any | None = None) -> Path:
+    """Build ``out_dir/<name>-autograder.zip``; returns its path. ``roster`` (a roster CSV
+    with SID and track columns, as for ``autograder grades``) tells the feedback each
+    student's course; ``course`` is needed with it."""
     from autograder.release import release_notebook
 
     released = release_notebook(assignment)
-    return write_zip(zip_entries(assignment, released), Path(out_dir) / f"{assignment.name}-autograder.zip")
+    roster_bytes = roster_entry(roster, course) if roster is not None else None
+    return write_zip(zip_entries(assignment, released, roster_bytes),
+                     Path(out_dir) / f"{assignment.name}-autograder.zip")
 
 
 # ---------------------------------------------------------------- trying
@@ -242,6 +271,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("build"), metavar="DIR",
                         help="folder for <assignment>-autograder.zip (default: build/)")
     parser.add_argument("--course", type=Path, default=None, help="course.yaml (default: found from the current folder)")
+    parser.add_argument("--roster", type=Path, default=None, metavar="ROSTER.csv",
+                        help="the class roster (columns SID and track, as for `autograder grades`): only each "
+                             "SID and track go into the zip, so that the feedback knows a student's course "
+                             "(e.g. that an optional question is optional for them); without it, the feedback "
+                             "says which courses a question is optional for")
     parser.add_argument("--try", dest="try_submission", type=Path, metavar="SUBMISSION.ipynb",
                         help="after building, run the zip on this submission exactly as Gradescope would "
                              "(under a scratch AUTOGRADER_ROOT) and print what the student would see")
@@ -269,8 +303,10 @@ def run(args: argparse.Namespace) -> int:
         course = load_course(Path(assignment.course_root) / "course.yaml")
         if args.try_submission is not None and not args.try_submission.is_file():
             raise UnusableInput(f"--try {args.try_submission}: no such file")
-        zip_path = build_zip(assignment, args.out)
-    except UnusableInput as exc:
+        if args.roster is not None and not args.roster.is_file():
+            raise UnusableInput(f"--roster {args.roster}: no such file")
+        zip_path = build_zip(assignment, args.out, roster=args.roster, course=course)
+    except (UnusableInput, GradesInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with zipfile.ZipFile(zip_path) as archive:

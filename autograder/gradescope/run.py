@@ -168,6 +168,28 @@ def due_date_test(late: LateDecision, number: int) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- the student's course
+def student_course(roster: Path, meta: SubmissionMetadata, course: Any) -> str:
+    """The submitter's course (``C147``) from the zip's ``roster.csv`` (SID, track), or ""
+    when there is no roster, no SID, or the submitters' courses differ."""
+    import csv
+
+    if not roster.is_file():
+        return ""
+    with roster.open(newline="", encoding="utf-8") as fh:
+        tracks = {row.get("SID", "").strip(): row.get("track", "").strip() for row in csv.DictReader(fh)}
+    courses = set()
+    for user in meta.users:
+        track = tracks.get(user.sid.strip()) if user.sid.strip() else None
+        if not track:
+            return ""
+        try:
+            courses.add(course.track(track).course)
+        except Exception:  # a track course.yaml no longer lists: not known
+            return ""
+    return courses.pop() if len(courses) == 1 else ""
+
+
 # ---------------------------------------------------------------- writing
 def error_results(message: str, execution_time: float = 0.0) -> dict[str, Any]:
     """A valid results.json for when the autograder itself failed (stdlib only)."""
@@ -219,7 +241,9 @@ def grade(root: Path, assignment_name: str, started: float) -> int:
     from autograder.assignment import load_assignment
     from autograder.course import load_course
     from autograder.grading import grade_submission, source_notebook
+    from autograder.gradescope.build import ROSTER_NAME
     from autograder.results import to_gradescope, write_results_json
+    from autograder.validate import optional_courses
 
     source = root / "source"
     course_file = source / "course.yaml"
@@ -257,6 +281,8 @@ def grade(root: Path, assignment_name: str, started: float) -> int:
           f"late days {late.late_days}; zeroed: {late.zeroed_reason or 'no'}")
     result.late_days = late.late_days
     result.late_note = late.note
+    result.optional = optional_courses(assignment, course)
+    result.course = student_course(source / ROSTER_NAME, meta, course)
     result.zeroed_reason = late.zeroed_reason
     result.execution_time = time.monotonic() - started
 

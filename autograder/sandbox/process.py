@@ -499,6 +499,11 @@ class StudentProcess:
             raise protocol.ChannelClosed("the student process is gone")
         return self.proc.stdin.fileno()
 
+    @property
+    def bytes_written(self) -> int:
+        """Bytes the student process has written to stdout/stderr so far (kept or dropped)."""
+        return len(self._output) + self._output_dropped
+
     def output(self) -> str:
         """The student's captured stdout/stderr (capped)."""
         text = self._output.decode("utf-8", errors="replace")

@@ -8,6 +8,7 @@ behaved, so one bad cell or one runaway function costs only its own points.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -22,6 +23,7 @@ from autograder.errors import (StudentCrash, StudentError, StudentMissing, Stude
 from autograder.results import CellReport
 from autograder.sandbox import protocol, zygote
 from autograder.sandbox.process import Isolation, Limits, StudentProcess, detect_isolation
+from autograder.stubs import raised_by_stub
 from autograder.sandbox.zygote import ZygoteLauncher
 
 MAX_RESTARTS = 6
@@ -54,8 +56,13 @@ def describe_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
             return repr(value)
         if isinstance(value, RemoteObject):
             return f"<{value._type}>"
+        if isinstance(value, RemoteName):
+            return value._name
         if isinstance(value, str):
             return repr(value[:20])
+        if isinstance(value, (list, tuple)) and len(repr(value)) <= 40 and all(
+                isinstance(v, (int, float, bool)) or v is None for v in value):
+            return repr(value)
         return type(value).__name__
     parts = [one(a) for a in args] + [f"{k}={one(v)}" for k, v in kwargs.items()]
     return ", ".join(parts)
@@ -66,8 +73,12 @@ class StudentSession:
 
     def __init__(self, cells: list[CellToRun], limits: Limits, *, slot: int = 0,
                  strip_paths: tuple[str, ...] = (), isolation: Isolation | None = None,
-                 support_files: tuple[Path, ...] = (), launcher: "ZygoteLauncher | None" = None):
+                 support_files: tuple[Path, ...] = (), launcher: "ZygoteLauncher | None" = None,
+                 stubs: frozenset[str] | None = None):
         self.cells = cells
+        self.stubs = stubs
+        """Fingerprints of the released stubs (``autograder.stubs``): a NotImplementedError is
+        "not implemented yet" only from one of them. None: from any function."""
         self.limits = limits
         self.slot = slot
         self.strip_paths = strip_paths
@@ -275,7 +286,8 @@ class StudentSession:
             raise StudentTimeout(f"{what} did not finish within {timeout:g} s and was interrupted"
                                  f"{self._budget_note(timeout)} "
                                  "(an endless loop, or much slower than a vectorized solution?).")
-        if kind == "error" and reply.get("exception") == "NotImplementedError":
+        if kind == "error" and reply.get("exception") == "NotImplementedError" and (
+                self.stubs is None or raised_by_stub(message, {c.label: c.source for c in self.cells}, self.stubs)):
             raise StudentNotImplemented(
                 f"{what} is not implemented yet: it (or a function it calls) still raises NotImplementedError. "
                 f"Replace the `raise NotImplementedError()` line with your code.\n{message}")
@@ -301,6 +313,14 @@ class StudentSession:
         return self.request({"op": "define", "source": source}, what="a helper the test defined")
 
 
+HELPER_NAME = "<test helper>"
+"""The name of a callable a test made with ``student.define``: never shown; a call to it is
+described by the student's code it runs (see ``RemoteObject.__call__``)."""
+
+
+_HELPER_FRAME = re.compile(r'  File "<string>", line \d+, in <lambda>\n')
+
+
 class RemoteName:
     """A name in the student's namespace, sent as a reference (not fetched)."""
 
@@ -323,6 +343,23 @@ class RemoteObject:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self._check()
         what = f"`{self._name}({describe_args(args, kwargs)})`"
+        if self._name == HELPER_NAME:  # a test's helper: name the student's code it runs, not the helper
+            names = [a._name for a in args if isinstance(a, RemoteName)]
+            objects = [a for a in args if isinstance(a, RemoteObject)]
+            rest = tuple(a for a in args if not isinstance(a, RemoteName))
+            if names:
+                what = f"`{names[0]}({describe_args(rest, kwargs)})`"
+            elif objects:
+                what = f"a step of the test on your `{objects[0]._type}` object"
+            else:
+                what = "a step of the test in your notebook's process"
+            try:
+                return self._session.request({"op": "call", "target": {"ref": self._id}}, what=what,
+                                             args=args, kwargs=kwargs)
+            except StudentError as exc:  # the helper's own frame is the test's, not the student's
+                exc.feedback = _HELPER_FRAME.sub("", exc.feedback)
+                exc.args = (exc.feedback,)
+                raise
         return self._session.request({"op": "call", "target": {"ref": self._id}}, what=what,
                                      args=args, kwargs=kwargs)
 
@@ -364,7 +401,10 @@ class SandboxNamespace:
 
     def define(self, source: str) -> Any:
         """A callable made inside the student process from instructor-written ``source``."""
-        return self._session.define(source)
+        value = self._session.define(source)
+        if isinstance(value, RemoteObject):
+            value._name = HELPER_NAME
+        return value
 
     def ref(self, name: str) -> RemoteName:
         """Pass the student's own global ``name`` as an argument without fetching it."""
