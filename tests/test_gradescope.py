@@ -27,7 +27,8 @@ import pytest
 
 from autograder.gradescope.build import unpack
 from autograder.gradescope.metadata import load_metadata, parse_metadata, parse_number, parse_time
-from autograder.gradescope.run import ERROR_TEST_NAME, choose_notebook, decide_lateness
+from autograder.gradescope.run import ERROR_TEST_NAME, decide_lateness
+from autograder.gradescope.submission import choose_notebook
 from autograder.course import load_course
 from tests.conftest import COURSE, ROOT
 

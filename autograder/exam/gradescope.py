@@ -73,8 +73,7 @@ def grade_exam_run(root: Path, course: Any, assignment: Any, meta: Any, started:
     """Grade ``$ROOT/submission`` as an exam and write ``$ROOT/results/results.json``."""
     from autograder.exam.build import load_spec, student_extra
     from autograder.exam.grade import ExamGrading, find_submitter, grade_exam, integrity_test
-    from autograder.gradescope.run import _uploaded_files, choose_notebook
-    from autograder.grading import source_notebook
+    from autograder.gradescope.submission import choose_submitted_notebook
     from autograder.results import to_gradescope, write_results_json
 
     source = root / "source"
@@ -116,10 +115,7 @@ def grade_exam_run(root: Path, course: Any, assignment: Any, meta: Any, started:
           f"{meta.created_at.isoformat() if meta.created_at else '?'}: {decision.status}")
 
     folder = root / "submission"
-    ids = None
-    if len([p for p in _uploaded_files(folder) if p.suffix.lower() == ".ipynb"]) > 1:
-        ids = {c.grade_id for c in source_notebook(assignment).cells if c.grade_id}
-    choice = choose_notebook(folder, assignment.name, ids)
+    choice = choose_submitted_notebook(folder, assignment)
     target = choice.path or (folder / f"{assignment.name}.ipynb")
     template = exam_template(assignment)
     from autograder.exam.copies import class_index

@@ -20,117 +20,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from autograder.gradescope import autograder_root
 from autograder.gradescope.metadata import SubmissionMetadata, load_metadata
+from autograder.gradescope.submission import choose_submitted_notebook
 from autograder.lateness import LateDecision, decide, words
 
 ERROR_TEST_NAME = "Autograder error (not your fault)"
-IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints", ".git", "__pycache__")
-
-
-# ---------------------------------------------------------------- the notebook
-@dataclass
-class Choice:
-    """Which uploaded file is graded, and what the student should be told about it."""
-
-    path: Path | None
-    notes: list[str] = field(default_factory=list)
-    uploaded: list[str] = field(default_factory=list)
-    """Every file in the submission, relative to the submission folder."""
-    is_notebook: bool = True
-
-
-def _uploaded_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    files = []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
-        if any(part in IGNORED_PARTS or part.startswith("._") for part in rel.parts):
-            continue
-        if path.is_file() and not path.is_symlink():
-            files.append(path)
-    return files
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-def _notebook_grade_ids(path: Path) -> int:
-    """How many cells carry an nbgrader grade_id (-1 if it is not a readable notebook)."""
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
-        cells = data["cells"]
-        return sum(1 for c in cells if isinstance(c, dict)
-                   and ((c.get("metadata") or {}).get("nbgrader") or {}).get("grade_id"))
-    except Exception:
-        return -1
-
-
-def choose_notebook(folder: Path, assignment: str, source_ids: set[str] | None = None) -> Choice:
-    """The file to grade among what the student uploaded.
-
-    ``hw1.ipynb`` if present; else the one notebook; else, among several
-    notebooks, the readable one with the most of the assignment's cells
-    (then the one whose name mentions the assignment, then the largest).
-    Without any notebook, the most likely file is returned with
-    ``is_notebook=False`` so that the student gets a clear message.
-    """
-    files = _uploaded_files(folder)
-    rels = [p.relative_to(folder).as_posix() for p in files]
-    expected = f"{assignment}.ipynb"
-    notebooks = [p for p in files if p.suffix.lower() == ".ipynb"]
-    if not files:
-        return Choice(None, [f"Your submission is empty: no file was uploaded. Submit your notebook `{expected}`."],
-                      rels, is_notebook=False)
-    if not notebooks:
-        listing = ", ".join(f"`{r}`" for r in rels[:10]) + (" ..." if len(rels) > 10 else "")
-        best = max(files, key=lambda p: (_normalise(assignment) in _normalise(p.name), p.stat().st_size))
-        return Choice(best, [f"Your submission has no Jupyter notebook (.ipynb file); you uploaded {listing}. "
-                             f"Submit `{expected}` itself: in Jupyter, File > Download as > Notebook (.ipynb)."],
-                      rels, is_notebook=False)
-    exact = [p for p in notebooks if p.name == expected]
-    if len(notebooks) == 1:
-        chosen = notebooks[0]
-        notes = []
-        if chosen.name != expected:
-            notes.append(f"Your notebook is named `{chosen.relative_to(folder).as_posix()}` rather than `{expected}`; "
-                         "it was graded all the same.")
-        return Choice(chosen, notes, rels)
-    if exact:
-        chosen = min(exact, key=lambda p: len(p.relative_to(folder).parts))
-        reason = f"it is the one named `{expected}`"
-    else:
-        wanted = source_ids or set()
-
-        def rank(path: Path) -> tuple[int, int, int, int]:
-            cells = _notebook_grade_ids(path)
-            common = 0
-            if cells > 0 and wanted:
-                try:
-                    data = json.loads(path.read_bytes().decode("utf-8-sig"))
-                    ids = {((c.get("metadata") or {}).get("nbgrader") or {}).get("grade_id") for c in data["cells"]
-                           if isinstance(c, dict)}
-                    common = len(ids & wanted)
-                except Exception:
-                    common = 0
-            return (cells >= 0, common, _normalise(assignment) in _normalise(path.name), path.stat().st_size)
-
-        chosen = max(notebooks, key=rank)
-        reason = "it has the most of the assignment's cells"
-    others = ", ".join(f"`{p.relative_to(folder).as_posix()}`" for p in notebooks if p != chosen)
-    note = (f"You uploaded {len(notebooks)} notebooks; `{chosen.relative_to(folder).as_posix()}` was graded "
-            f"because {reason} (not graded: {others}). Submit only `{expected}` to avoid doubt.")
-    return Choice(chosen, [note], rels)
 
 
 # ---------------------------------------------------------------- lateness
@@ -240,7 +141,7 @@ def _harden(root: Path) -> None:
 def grade(root: Path, assignment_name: str, started: float) -> int:
     from autograder.assignment import load_assignment
     from autograder.course import load_course
-    from autograder.grading import grade_submission, source_notebook
+    from autograder.grading import grade_submission
     from autograder.gradescope.build import ROSTER_NAME
     from autograder.results import to_gradescope, write_results_json
     from autograder.validate import optional_courses
@@ -261,10 +162,7 @@ def grade(root: Path, assignment_name: str, started: float) -> int:
         return grade_exam_run(root, course, assignment, meta, started)
 
     folder = root / "submission"
-    ids = None
-    if len([p for p in _uploaded_files(folder) if p.suffix.lower() == ".ipynb"]) > 1:
-        ids = {c.grade_id for c in source_notebook(assignment).cells if c.grade_id}
-    choice = choose_notebook(folder, assignment.name, ids)
+    choice = choose_submitted_notebook(folder, assignment)
     print(f"uploaded: {choice.uploaded}; grading: {choice.path}")
     target = choice.path or (folder / f"{assignment.name}.ipynb")
     result = grade_submission(assignment, target)
