@@ -295,12 +295,20 @@ def python_dirs() -> tuple[str, ...]:
     found |= {Path(value) for key, value in sysconfig.get_paths().items()
               if key in ("stdlib", "platstdlib", "purelib", "platlib") and value}
     found |= {Path(entry) for entry in sys.path if Path(entry or ".").name in ("site-packages", "dist-packages")}
-    resolved = sorted({q for p in found if p.is_dir() for q in (p.absolute(), p.resolve())}, key=lambda q: len(q.parts))
+    resolved = sorted({q for p in found if _is_dir(p) for q in (p.absolute(), p.resolve())}, key=lambda q: len(q.parts))
     outermost: list[Path] = []
     for path in resolved:
         if not any(path == kept or kept in path.parents for kept in outermost):
             outermost.append(path)
     return tuple(str(p) for p in outermost)
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False where this user may not even look (a base Python under /root)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _python_binds() -> list[str]:
@@ -644,7 +652,11 @@ def _psutil_processes_of_uid(uid: int, exclude: int | None) -> list[int]:
     import psutil
 
     found = []
-    for proc in psutil.process_iter(["pid", "uids", "status"]):
+    try:
+        processes = list(psutil.process_iter(["pid", "uids", "status"]))
+    except (psutil.Error, OSError):
+        return found
+    for proc in processes:
         try:
             info = proc.info
             if info["pid"] == exclude or info["uids"] is None or info["uids"].real != uid:
@@ -764,7 +776,11 @@ def _psutil_kill_by_token(token: str) -> int:
         return 0
     killed = 0
     me = os.getpid()
-    for proc in psutil.process_iter(["pid"]):
+    try:
+        processes = list(psutil.process_iter(["pid"]))
+    except (psutil.Error, OSError):  # no process table this user may list: the group kill must do
+        return 0
+    for proc in processes:
         try:
             if proc.info["pid"] == me or proc.environ().get("AUTOGRADER_SANDBOX_TOKEN") != token:
                 continue
