@@ -116,14 +116,26 @@ def _top_level_names(dist) -> set[str]:
     if text:
         return {line.strip().replace("/", ".").split(".")[0] for line in text.splitlines() if line.strip()}
     names = set()
-    for file in dist.files or ():
-        parts = file.parts
-        if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith((".dist-info", ".data", ".egg-info")):
+    for row in (dist.read_text("RECORD") or "").splitlines():
+        parts = row.split(",", 1)[0].split("/")
+        if not parts[0] or parts[0] in ("..", "__pycache__") or parts[0].endswith((".dist-info", ".data", ".egg-info")):
             continue
         name = parts[0] if len(parts) > 1 else module_name_of_file(parts[0])
         if name and name.isidentifier():
             names.add(name)
     return names
+
+
+def _requires(dist) -> list[str]:
+    """Its ``Requires-Dist`` lines, read from METADATA's header without the email parser
+    (which costs most of the walk)."""
+    found = []
+    for line in (dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "").splitlines():
+        if not line:
+            break  # the header ends at the first empty line (a folded field's lines start with spaces)
+        if line.startswith("Requires-Dist:"):
+            found.append(line.split(":", 1)[1].strip())
+    return found
 
 
 def _requirements(dist_requires) -> list:
@@ -132,6 +144,8 @@ def _requirements(dist_requires) -> list:
 
     wanted = []
     for text in dist_requires or ():
+        if "extra" in text.partition(";")[2]:
+            continue  # only for an extra (`; extra == "dev"`): the grader installs none
         try:
             requirement = Requirement(text)
         except InvalidRequirement:
@@ -158,7 +172,7 @@ def _walk(root: str) -> tuple[str, ...] | None:
     from importlib import metadata
 
     try:
-        todo = _requirements(metadata.requires(root))
+        todo = _requirements(_requires(metadata.distribution(root)))
     except metadata.PackageNotFoundError:
         return None
     seen: set[str] = set()
@@ -174,7 +188,7 @@ def _walk(root: str) -> tuple[str, ...] | None:
         except metadata.PackageNotFoundError:
             continue
         names |= _top_level_names(dist)
-        todo += _requirements(dist.requires)
+        todo += _requirements(_requires(dist))
     names.discard(root)
     return tuple(sorted(n for n in names if n.isidentifier()))
 
