@@ -191,3 +191,28 @@ def test_validate_runs_the_released_support_file_and_says_the_edited_one_was_ign
     assert report.ready, report.render()
     [note] = [f for f in report.findings if f.kind == "support-file"]
     assert "is not beside your notebook" in note.message and "validate ran that copy" in note.message
+
+
+def test_the_zygotes_children_apply_the_same_rule():
+    """Batch grading forks student processes from a warmed zygote (namespaces level): same rule."""
+    from autograder.sandbox import zygote
+    from autograder.sandbox.process import detect_isolation
+
+    if detect_isolation().level != "namespaces":
+        pytest.skip("the zygote is used only at the namespaces level (root + bubblewrap)")
+    launcher = zygote.ZygoteLauncher(790 + __import__("os").getpid() % 50)
+    try:
+        work = StudentSession([CellToRun("import numpy as np\nfrom scipy import linalg", "cell 1"),
+                               CellToRun("import json\nfrom solver import Solver", "cell 2")],
+                              Limits(cell_timeout_s=20, call_timeout_s=10, submission_timeout_s=120),
+                              slot=launcher.slot, launcher=launcher, imports=importable(("solver.py",)),
+                              support_files=(Path(__file__).resolve().parent.parent / "assignments/hw3/solver.py",))
+        work.start()
+        try:
+            first, second = work.cell_reports
+            assert SCIPY in first.message
+            assert second.status == "ok", second.message
+        finally:
+            work.close()
+    finally:
+        launcher.close()
