@@ -94,12 +94,29 @@ def release_stamp(notebook: dict[str, Any], assignment: Any) -> dict[str, Any]:
                           for p in assignment.support_files},
         # the released copies themselves: validate runs them, as the grader does, whatever the student's
         # copy beside the notebook says (a few tens of kB of text)
-        "support_sources": {p.name: Path(p).read_text(encoding="utf-8") for p in assignment.support_files},
+        "support_sources": _support_sources(assignment.support_files),
         # what student code may import besides the standard library (sandbox/imports.py: the grader's
         # packages and the support files); validate refuses the rest in the student process, as grading does
         "importable": _as_list(importable(assignment.support_files)),
         "cells": cells,
     }
+
+
+STAMPED_SOURCE_BYTES = 256 * 1024
+"""Largest support file whose text the stamp carries (code, not data: a data file stays beside the notebook)."""
+
+
+def _support_sources(paths: Any) -> dict[str, str]:
+    """{file name: text} of the support files that are UTF-8 text of at most ``STAMPED_SOURCE_BYTES``."""
+    sources = {}
+    for path in paths:
+        data = Path(path).read_bytes()
+        if len(data) <= STAMPED_SOURCE_BYTES:
+            try:
+                sources[Path(path).name] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+    return sources
 
 
 def _as_list(names: tuple[str, ...] | None) -> list[str] | None:
@@ -388,7 +405,7 @@ def _support_files(path: Path, stamp: dict[str, Any], report: Report) -> list[Pa
 
                 folder = Path(tempfile.mkdtemp(prefix="autograder-validate-support-"))
                 report.scratch.append(folder)
-            (folder / name).write_text(text, encoding="utf-8")
+            (folder / name).write_bytes(text.encode("utf-8"))  # byte for byte: the stamped SHA-256 holds
             support.append(folder / name)
         if not candidate.is_file():
             report.findings.append(Finding(

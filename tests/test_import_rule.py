@@ -216,3 +216,13 @@ def test_the_zygotes_children_apply_the_same_rule():
             work.close()
     finally:
         launcher.close()
+
+
+def test_only_text_support_files_are_stamped(tmp_path):
+    """Code is stamped (validate runs it); a data file (binary, or large) stays beside the notebook."""
+    from autograder.validate import STAMPED_SOURCE_BYTES, _support_sources
+
+    (tmp_path / "solver.py").write_text("class Solver:\n    pass\n")
+    (tmp_path / "digits.npz").write_bytes(b"PK\x03\x04\xff\xfe binary")
+    (tmp_path / "big.txt").write_text("x" * (STAMPED_SOURCE_BYTES + 1))
+    assert _support_sources(sorted(tmp_path.iterdir())) == {"solver.py": "class Solver:\n    pass\n"}
