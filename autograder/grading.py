@@ -18,6 +18,7 @@ from autograder.errors import StudentError, UnusableInput
 from autograder.notebook import Notebook, plan_cells, read_notebook
 from autograder.pytest_plugin import GradingPlugin
 from autograder.results import GradingResult
+from autograder.sandbox.imports import importable
 from autograder.sandbox.process import Limits, SandboxUnavailable, detect_isolation
 from autograder.sandbox.session import SandboxNamespace, StudentSession
 
@@ -200,7 +201,8 @@ def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits |
         result.problems.extend(plan.notes)
         session = StudentSession(plan.cells, limits, slot=slot, isolation=isolation,
                                  strip_paths=(str(assignment.course_root),),
-                                 support_files=assignment.support_files, stubs=released_stubs(assignment))
+                                 support_files=assignment.support_files, stubs=released_stubs(assignment),
+                                 imports=importable(assignment.support_files))
         namespace = SandboxNamespace(session)
         try:
             session.start()

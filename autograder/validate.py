@@ -41,6 +41,7 @@ from typing import Any
 from autograder.errors import StudentError, UnusableInput
 from autograder.notebook import defined_names, source_text
 from autograder.stubs import function_at, fingerprint, stub_fingerprints
+from autograder.sandbox.imports import importable, refusal, refused_imports
 from autograder.sandbox.session import CellToRun, StudentSession
 
 STAMP_KEY = "autograder"
@@ -96,6 +97,12 @@ def release_stamp(notebook: dict[str, Any], assignment: Any) -> dict[str, Any]:
         "support_files": {p.name: hashlib.sha256(Path(p).read_bytes()).hexdigest()
                           for p in assignment.support_files},
         "optional": optional_courses(assignment),
+        # the released copies themselves: validate runs them, as the grader does, whatever the student's
+        # copy beside the notebook says (a few tens of kB of text)
+        "support_sources": _support_sources(assignment.support_files),
+        # what student code may import besides the standard library (sandbox/imports.py: the grader's
+        # packages and the support files); validate refuses the rest in the student process, as grading does
+        "importable": _as_list(importable(assignment.support_files)),
         "cells": cells,
     }
 
@@ -127,6 +134,27 @@ def optional_note(task: str, optional: dict[str, list[str]]) -> str:
     return f"optional for {' and '.join(courses)}" if courses else ""
 
 
+STAMPED_SOURCE_BYTES = 256 * 1024
+"""Largest support file whose text the stamp carries (code, not data: a data file stays beside the notebook)."""
+
+
+def _support_sources(paths: Any) -> dict[str, str]:
+    """{file name: text} of the support files that are UTF-8 text of at most ``STAMPED_SOURCE_BYTES``."""
+    sources = {}
+    for path in paths:
+        data = Path(path).read_bytes()
+        if len(data) <= STAMPED_SOURCE_BYTES:
+            try:
+                sources[Path(path).name] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+    return sources
+
+
+def _as_list(names: tuple[str, ...] | None) -> list[str] | None:
+    return None if names is None else list(names)
+
+
 def nbgrader_checksum(cell: dict[str, Any]) -> str:
     """``nbgrader.utils.compute_checksum`` for one cell (nbformat JSON), without
     importing nbgrader (about 4 s here, twice validate's whole budget).
@@ -150,7 +178,7 @@ class Finding:
 
     kind: str
     """``raises``, ``timeout``, ``slow``, ``not-implemented``, ``missing-function``, ``locked-changed``,
-    ``locked-missing``, ``visible-test``, ``too-large``, ``file-name``, ``support-file``."""
+    ``locked-missing``, ``visible-test``, ``too-large``, ``file-name``, ``support-file``, ``import``."""
     where: str
     """How the student finds it: ``cell 8 (defines `fit_least_squares`)`` or the file name."""
     message: str
@@ -191,6 +219,8 @@ class Report:
     elapsed_s: float = 0.0
     unusable: str = ""
     """Set when the file cannot be used at all (exit code 2)."""
+    scratch: list[Path] = field(default_factory=list)
+    """Temporary folders validate made (the release's support files), removed when it ends."""
 
     @property
     def problems(self) -> list[Finding]:
@@ -414,22 +444,47 @@ def _check_file(path: Path, data: dict[str, Any], stamp: dict[str, Any], report:
             + ("Its outputs are the bulk: " + "; ".join(biggest) + ". " if biggest else "")
             + "Clear them (Edit > Clear Outputs of All Cells, or Kernel > Restart & Clear Output), save, "
             "and validate again.", AT_THE_END))
+    return _support_files(path, stamp, report)
+
+
+def _support_files(path: Path, stamp: dict[str, Any], report: Report) -> list[Path]:
+    """The support files to copy into the sandbox: the release's own copies (stamped into the
+    notebook), as the grader uses, whatever the student's copies beside the notebook hold;
+    the student's copies only for a release that stamped no copies. Says when the student's
+    copy differs or is missing."""
+    released = stamp.get("support_sources") or {}
+    folder = None
     support: list[Path] = []
     for name, digest in sorted((stamp.get("support_files") or {}).items()):
         candidate = path.parent / name
+        text = released.get(name)
+        usable = isinstance(text, str) and hashlib.sha256(text.encode("utf-8")).hexdigest() == digest
+        if usable:
+            if folder is None:
+                import tempfile
+
+                folder = Path(tempfile.mkdtemp(prefix="autograder-validate-support-"))
+                report.scratch.append(folder)
+            (folder / name).write_bytes(text.encode("utf-8"))  # byte for byte: the stamped SHA-256 holds
+            support.append(folder / name)
         if not candidate.is_file():
             report.findings.append(Finding(
                 "support-file", name,
-                f"`{name}` is not beside your notebook. The grader provides the release's copy; put it back "
-                f"in {path.parent} (download it from the release again) so that validate can run the cells "
-                "that import it.", 0))
+                f"`{name}` is not beside your notebook. The grader provides the release's copy"
+                + (" and validate ran that copy too, but Jupyter needs the file" if usable else "")
+                + f": put it back in {path.parent} (download it from the release again)"
+                + (" so that validate can run the cells that import it." if not usable else "."),
+                0, problem=not usable))
             continue
-        support.append(candidate)
+        if not usable:
+            support.append(candidate)
         if hashlib.sha256(candidate.read_bytes()).hexdigest() != digest:
             report.findings.append(Finding(
                 "support-file", name,
-                f"your `{name}` differs from the release's. The grader uses the release's copy, not yours, "
-                "so code that relies on your changes will fail there: download it again.", 0))
+                f"your `{name}` differs from the release's. The grader uses the release's copy, not yours"
+                + (", and validate ran the release's copy too: your edit was ignored. " if usable else
+                   ", so code that relies on your changes will fail there. ")
+                + "Download it again so that Jupyter runs what the grader runs.", 0, problem=not usable))
     return support
 
 
@@ -480,6 +535,41 @@ def _check_locked(notebook: Any, data: dict[str, Any], stamp: dict[str, Any], re
             _order_for_grade_id(notebook, stamp, gid)))
 
 
+def _check_imports(notebook: Any, stamp: dict[str, Any], report: Report) -> None:
+    """Imports the grader refuses (``sandbox/imports.py``) in the student's own cells, function
+    bodies included. The student process refuses them when they run (validate reports that as the
+    cell's or the visible test's error), but a graded function that no visible test calls would lose
+    its points only when graded: a problem there, a warning in other code. Said once per module,
+    in the grader's words."""
+    from autograder.notebook import to_plain_python
+
+    allowed = stamp.get("importable")
+    if not isinstance(allowed, list):
+        return  # a release from before the rule: nothing to compare with
+    restored = {e["grade_id"] for e in stamp["cells"] if e.get("role") in ("test", "instructor") or e.get("skip")}
+    graded = {n for e in stamp["cells"] if e.get("role") == "solution" for n in e.get("defines", [])}
+    said = "\n".join(f.message for f in report.findings)
+    for position, cell in enumerate(notebook.cells, start=1):
+        if cell.kind != "code" or (cell.grade_id and cell.grade_id in restored):
+            continue
+        try:
+            source = to_plain_python(cell.source)
+        except Exception:  # a cell that does not even transform: its run already reported it
+            continue
+        for name, line, owner in refused_imports(source, allowed):
+            if refusal(name) in said:
+                continue
+            said += "\n" + refusal(name)
+            problem = not owner or owner in graded
+            consequence = (f"so `{owner}` fails there and loses its points." if owner in graded else
+                           "so this cell fails there." if not owner else
+                           f"so `{owner}` fails there if the graded code calls it.")
+            report.findings.append(Finding(
+                "import", _where(position, cell.source),
+                f"line {line}: {refusal(name)}. The autograder's machine has no `{name}`, {consequence}",
+                position, problem=problem, subject=owner or name, headline=refusal(name)))
+
+
 def _order_for_grade_id(notebook: Any, stamp: dict[str, Any], grade_id: str) -> float:
     """Where a missing cell would be: just after the cell that precedes it in the release."""
     ids = [e["grade_id"] for e in stamp["cells"]]
@@ -523,7 +613,9 @@ def _run(notebook: Any, stamp: dict[str, Any], support: list[Path], report: Repo
     planner.start()
     isolation = detect_isolation()
     report.isolation = f"{isolation.level} ({isolation.description})"
-    session = _TimedSession([], limits, isolation=isolation, support_files=tuple(support))
+    importable_here = stamp.get("importable")
+    session = _TimedSession([], limits, isolation=isolation, support_files=tuple(support),
+                            imports=tuple(importable_here) if isinstance(importable_here, list) else None)
 
     def cells() -> list[CellToRun]:
         planner.join()
@@ -962,10 +1054,17 @@ def validate(path: Path, *, limits: Any | None = None) -> Report:
         return report
     report.assignment = str(stamp["assignment"])
     report.title = str(stamp.get("title", ""))
-    support = _check_file(path, data, stamp, report)
-    _check_locked(notebook, data, stamp, report)
-    _run(notebook, stamp, support, report, limits)
-    _mark_optional(stamp, report)
+    try:
+        support = _check_file(path, data, stamp, report)
+        _check_locked(notebook, data, stamp, report)
+        _run(notebook, stamp, support, report, limits)
+        _check_imports(notebook, stamp, report)
+        _mark_optional(stamp, report)
+    finally:
+        import shutil
+
+        for folder in report.scratch:
+            shutil.rmtree(folder, ignore_errors=True)
     report.elapsed_s = time.monotonic() - started
     return report
 

@@ -27,6 +27,7 @@ import os
 import platform
 import stat
 import struct
+import sys
 
 # ---------------------------------------------------------------- system call numbers
 _ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(platform.machine().lower())
@@ -118,6 +119,8 @@ def _syscall(name, *args):
 def landlock_abi():
     """The kernel's Landlock ABI version (1 = Linux 5.13 ... 6 = 6.12, 7 = 6.15), 0 if
     Landlock is missing, disabled or refused (e.g. by a container's seccomp profile)."""
+    if not sys.platform.startswith("linux"):
+        return 0  # macOS has neither (and an unknown syscall number there is SIGSYS, not an error)
     try:
         return int(_syscall("landlock_create_ruleset", None, ctypes.c_size_t(0),
                             ctypes.c_uint32(CREATE_RULESET_VERSION)))
@@ -127,8 +130,8 @@ def landlock_abi():
 
 def seccomp_available():
     """Whether this kernel can install a seccomp filter on this architecture."""
-    if _ARCH not in AUDIT_ARCH:
-        return False
+    if _ARCH not in AUDIT_ARCH or not sys.platform.startswith("linux"):
+        return False  # macOS's libc has no prctl
     _libc.prctl.restype = ctypes.c_int
     return _libc.prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0
 

@@ -295,12 +295,20 @@ def python_dirs() -> tuple[str, ...]:
     found |= {Path(value) for key, value in sysconfig.get_paths().items()
               if key in ("stdlib", "platstdlib", "purelib", "platlib") and value}
     found |= {Path(entry) for entry in sys.path if Path(entry or ".").name in ("site-packages", "dist-packages")}
-    resolved = sorted({q for p in found if p.is_dir() for q in (p.absolute(), p.resolve())}, key=lambda q: len(q.parts))
+    resolved = sorted({q for p in found if _is_dir(p) for q in (p.absolute(), p.resolve())}, key=lambda q: len(q.parts))
     outermost: list[Path] = []
     for path in resolved:
         if not any(path == kept or kept in path.parents for kept in outermost):
             outermost.append(path)
     return tuple(str(p) for p in outermost)
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False where this user may not even look (a base Python under /root)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _python_binds() -> list[str]:
@@ -349,12 +357,16 @@ class StudentProcess:
 
     workdir: a fresh private directory (made by the caller); slot: which
     dedicated uid to use (one per parallel worker); strip_paths: folders to
-    remove from the student's ``sys.path`` (the course root).
+    remove from the student's ``sys.path`` (the course root); imports: the
+    top-level modules besides the standard library that student code may
+    import (``imports.py``), None for no rule.
     """
 
     def __init__(self, limits: Limits, workdir: Path, *, slot: int = 0,
-                 strip_paths: tuple[str, ...] = (), isolation: Isolation | None = None):
+                 strip_paths: tuple[str, ...] = (), isolation: Isolation | None = None,
+                 imports: tuple[str, ...] | None = None):
         self.limits = limits
+        self.imports = imports
         self.workdir = Path(workdir)
         self.slot = slot
         self.strip_paths = strip_paths
@@ -379,7 +391,8 @@ class StudentProcess:
                              "dedicated_uid": self.isolation.dedicated_uid,
                              # at 'none', kill(-1) is safe only once Landlock scopes signals to the student's own
                              "kill_strays": True if self.isolation.level != "none" else "if-signals-scoped",
-                             "confine": confinement(self.isolation, inside)})
+                             "confine": confinement(self.isolation, inside),
+                             "imports": None if self.imports is None else list(self.imports)})
         python = sys.executable
         if self.isolation.namespaced:
             home = INSIDE_HOME
@@ -605,25 +618,58 @@ def _kill_all_of_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
+PROC = Path("/proc")
+"""Linux's process table. Where it is missing (macOS, or a test that hides it) the
+clean-up finds processes through psutil instead (``_proc_table``)."""
+
+
+def _proc_table() -> bool:
+    """Whether ``PROC`` is a Linux process table this process can list."""
+    return (PROC / "self" / "stat").is_file()
+
+
 def processes_of_uid(uid: int, exclude: int | None = None) -> list[int]:
     """Live (non-zombie) processes whose uid is ``uid`` (for checks and tests)."""
+    if not _proc_table():
+        return _psutil_processes_of_uid(uid, exclude)
     found = []
     try:
-        entries = os.listdir("/proc")
+        entries = os.listdir(PROC)
     except OSError:
         return found
     for name in entries:
         if not name.isdigit() or int(name) == exclude:
             continue
         try:
-            if os.stat(f"/proc/{name}").st_uid != uid:
+            if os.stat(PROC / name).st_uid != uid:
                 continue
-            with open(f"/proc/{name}/stat", "rb") as handle:
+            with open(PROC / name / "stat", "rb") as handle:
                 state = handle.read().rsplit(b")", 1)[1].split()[0]
         except (OSError, IndexError):
             continue
         if state not in (b"Z", b"X"):
             found.append(int(name))
+    return found
+
+
+def _psutil_processes_of_uid(uid: int, exclude: int | None) -> list[int]:
+    """``processes_of_uid`` without /proc (macOS): psutil's portable process table."""
+    import psutil
+
+    found = []
+    try:
+        processes = list(psutil.process_iter(["pid", "uids", "status"]))
+    except (psutil.Error, OSError):
+        return found
+    for proc in processes:
+        try:
+            info = proc.info
+            if info["pid"] == exclude or info["uids"] is None or info["uids"].real != uid:
+                continue
+            if info["status"] not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+                found.append(info["pid"])
+        except (psutil.Error, OSError, AttributeError):
+            continue
     return found
 
 
@@ -667,12 +713,12 @@ def claim_uid(slot: int) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=1)
 def stage_sandbox_files() -> Path:
-    """A root-owned, world-readable copy of the three files the student process
+    """A root-owned, world-readable copy of the four files the student process
     runs (fallback level), so the course folder itself can be root-only."""
     import tempfile
 
     staged = Path(tempfile.mkdtemp(prefix="autograder-sandbox-code-"))
-    for name in ("student_main.py", "protocol.py", "confine.py"):
+    for name in ("student_main.py", "protocol.py", "confine.py", "imports.py"):
         shutil.copy(SANDBOX_DIR / name, staged / name)
         os.chmod(staged / name, 0o644)
     os.chmod(staged, 0o755)
@@ -709,9 +755,15 @@ def lock_hidden_material(course_root: Path) -> list[Path]:
 
 
 def _kill_by_token(token: str) -> None:
-    """Not root: find leftover processes by the token in their environment."""
+    """Not root: kill leftover processes by the token in their environment (a student's
+    process that called setsid or double-forked has left the process group). Through
+    /proc on Linux, through psutil elsewhere (macOS); processes whose environment this
+    user may not read are not the student's (they run as another user)."""
+    if not _proc_table():
+        _psutil_kill_by_token(token)
+        return
     marker = f"AUTOGRADER_SANDBOX_TOKEN={token}".encode()
-    for entry in Path("/proc").iterdir():
+    for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
         try:
@@ -719,6 +771,29 @@ def _kill_by_token(token: str) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
         except (OSError, ValueError):
             continue
+
+
+def _psutil_kill_by_token(token: str) -> int:
+    """``_kill_by_token`` without /proc; returns how many processes it killed."""
+    try:
+        import psutil
+    except ImportError:  # the process group was killed already; strays that left it survive
+        return 0
+    killed = 0
+    me = os.getpid()
+    try:
+        processes = list(psutil.process_iter(["pid"]))
+    except (psutil.Error, OSError):  # no process table this user may list: the group kill must do
+        return 0
+    for proc in processes:
+        try:
+            if proc.info["pid"] == me or proc.environ().get("AUTOGRADER_SANDBOX_TOKEN") != token:
+                continue
+            proc.kill()
+            killed += 1
+        except (psutil.Error, OSError):
+            continue
+    return killed
 
 
 def student_user_exists() -> bool:

@@ -74,7 +74,7 @@ class StudentSession:
     def __init__(self, cells: list[CellToRun], limits: Limits, *, slot: int = 0,
                  strip_paths: tuple[str, ...] = (), isolation: Isolation | None = None,
                  support_files: tuple[Path, ...] = (), launcher: "ZygoteLauncher | None" = None,
-                 stubs: frozenset[str] | None = None):
+                 stubs: frozenset[str] | None = None, imports: tuple[str, ...] | None = None):
         self.cells = cells
         self.stubs = stubs
         """Fingerprints of the released stubs (``autograder.stubs``): a NotImplementedError is
@@ -84,6 +84,9 @@ class StudentSession:
         self.strip_paths = strip_paths
         self.isolation = isolation or detect_isolation()
         self.support_files = support_files
+        self.imports = imports
+        """Top-level modules besides the standard library that student code may import
+        (``sandbox/imports.py``: the grader's packages and the support files); None: no rule."""
         # a zygote to fork student processes from: given, or the slot's shared one
         # when the zygote is enabled (zygote.enable_zygote, AUTOGRADER_ZYGOTE=1)
         self.launcher = launcher if launcher is not None else zygote.launcher_for(slot, self.isolation)
@@ -126,10 +129,11 @@ class StudentSession:
         for path in self.support_files:
             shutil.copy2(path, self._workdir / path.name)
         if launcher is not None:
-            self.process = launcher.process(self.limits, self._workdir, strip_paths=self.strip_paths)
+            self.process = launcher.process(self.limits, self._workdir, strip_paths=self.strip_paths,
+                                            imports=self.imports)
         else:
-            self.process = StudentProcess(self.limits, self._workdir, slot=self.slot,
-                                          strip_paths=self.strip_paths, isolation=self.isolation)
+            self.process = StudentProcess(self.limits, self._workdir, slot=self.slot, strip_paths=self.strip_paths,
+                                          isolation=self.isolation, imports=self.imports)
         self.process.start()
         self.generation += 1
 

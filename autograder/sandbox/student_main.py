@@ -33,6 +33,10 @@ def _load_confine():
     return _load_module("_autograder_confine", "confine.py")
 
 
+_IMPORTS = _load_module("_autograder_imports", "imports.py")
+"""The import rule (imports.py), loaded now: once confined, this folder may be unreadable."""
+
+
 SETUP_FAILED = 121  # exit status: the sandbox could not set up the student process (the grader's problem)
 
 
@@ -120,7 +124,8 @@ class StudentRuntime:
     # -------------------------------------------------------------- running
     def _trimmed_traceback(self, exc):
         frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if os.path.dirname(os.path.abspath(f.filename)) != HERE]
+                  if os.path.dirname(os.path.abspath(f.filename)) != HERE
+                  and not f.filename.startswith("<frozen importlib")]
         lines = traceback.format_list(frames[-8:])
         lines += traceback.format_exception_only(type(exc), exc)
         return "".join(lines)[-3000:]
@@ -344,6 +349,9 @@ def serve_std_fds(config, protocol=None):
     # as in Jupyter, the notebook's folder (here the working folder, which holds the
     # assignment's support files) is importable: `from solver import Solver` works
     sys.path.insert(0, os.getcwd())
+    if config.get("imports") is not None:
+        # the grader's importable set (imports.py): the same refusal in validate and grading
+        _IMPORTS.install(config["imports"])
 
     StudentRuntime(protocol, chan_in, chan_out, bool(config.get("kill_strays"))).serve()
     os._exit(0)

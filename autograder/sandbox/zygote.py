@@ -308,8 +308,9 @@ class ZygoteLauncher:
     def new_workdir(self) -> Path:
         return Path(tempfile.mkdtemp(prefix="student-", dir=self.work_base))
 
-    def process(self, limits: Limits, workdir: Path, strip_paths: tuple[str, ...] = ()) -> "ZygoteProcess":
-        return ZygoteProcess(self, limits, workdir, strip_paths=strip_paths)
+    def process(self, limits: Limits, workdir: Path, strip_paths: tuple[str, ...] = (),
+                imports: tuple[str, ...] | None = None) -> "ZygoteProcess":
+        return ZygoteProcess(self, limits, workdir, strip_paths=strip_paths, imports=imports)
 
 
 class ZygoteProcess(StudentProcess):
@@ -319,8 +320,9 @@ class ZygoteProcess(StudentProcess):
     zygote's exit report); killing means killing every process of the uid."""
 
     def __init__(self, launcher: ZygoteLauncher, limits: Limits, workdir: Path, *,
-                 strip_paths: tuple[str, ...] = ()):
-        super().__init__(limits, workdir, slot=launcher.slot, strip_paths=strip_paths, isolation=launcher.isolation)
+                 strip_paths: tuple[str, ...] = (), imports: tuple[str, ...] | None = None):
+        super().__init__(limits, workdir, slot=launcher.slot, strip_paths=strip_paths, isolation=launcher.isolation,
+                         imports=imports)
         self.launcher = launcher
         self.uid = launcher.uid
         self.ident: int | None = None
@@ -338,7 +340,8 @@ class ZygoteProcess(StudentProcess):
         tree_limits(self.uid, self.limits.memory_mb, self.limits.max_processes + TREE_EXTRA_PIDS)
         config = {"limits": asdict(self.limits), "strip_paths": list(self.strip_paths),
                   "dedicated_uid": True, "kill_strays": True,
-                  "confine": confinement(self.isolation, INSIDE_HOME)}
+                  "confine": confinement(self.isolation, INSIDE_HOME),
+                  "imports": None if self.imports is None else list(self.imports)}
         self.ident, self._chan_w, reply_r, out_r = launcher.spawn(self.workdir, config)
         self.generation = launcher.generation
         launcher.active = self
