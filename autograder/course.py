@@ -228,7 +228,7 @@ OPTIONS: tuple[Option, ...] = (
            {"type": "integer", "minimum": 0}, 7),
     Option("regrades.adjustments", "the instructor's `adjustments.csv` (`SID, assignment, delta` or `new_score`, "
            "`reason, by, date`; a path relative to course.yaml), read by `autograder grades` unless "
-           "`--adjustments` names another (docs/grades.md)", {"type": "string", "minLength": 1}, shown_default="none"),
+           "`--adjustments` names another (docs/course-yaml.md, 'Inputs of autograder grades')", {"type": "string", "minLength": 1}, shown_default="none"),
     Option("integrity", "academic-integrity outcomes that reach final grades (docs/integrity.md)"),
     Option("integrity.outcomes", "the instructor's `integrity.csv` (`SID, assignment, outcome, case`; a path "
            "relative to course.yaml), read by `autograder grades` unless `--integrity` names another",

@@ -188,3 +188,23 @@ def test_report_has_whole_student_ticks_pnp_su_counts_and_the_term_apart(tmp_pat
     ticks = [t for t in fig.axes[0].get_yticks() if 0 <= t <= fig.axes[0].get_ylim()[1]]
     plt.close(fig)
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+BATCH_HEADER = ["sid", "name", "email", "score", "max_score", "submission_time", "lateness", "late_days", "submission", "notes"]
+
+
+def test_batch_csv_lines_match_by_email_and_unknown_sids_are_refused(tmp_path, capsys):
+    export = write_export(tmp_path / "gs.csv", [{"sid": "101", "scores": {"hw1": 50}}, {"sid": "102", "scores": {"hw1": 50}}])
+    batch = write_csv(tmp_path / "hw1_grades.csv", BATCH_HEADER, [
+        ["", "Ada S", "101@ucla.edu", "90", "100", "2025-01-22 20:00:00 -0800", "0:00:00", "0", "a.ipynb", ""],
+        ["102", "Bo T", "102@ucla.edu", "80", "100", "2025-01-23 00:30:00 -0800", "0:31:00", "1", "b.ipynb", ""]])
+    out = tmp_path / "out"
+    assert _grades(export, "--local", f"hw1={batch}", "--out", out) == 0
+    text = (out / "explanations" / "101.md").read_text()
+    assert "**Homework 1**: 90 / 100" in text
+    assert "late day(s) used" in (out / "explanations" / "102.md").read_text()  # the batch's lateness counts
+    bad = write_csv(tmp_path / "bad.csv", BATCH_HEADER, [
+        ["999", "X", "x@y", "90", "100", "", "0:00:00", "0", "c.ipynb", ""]])
+    assert _grades(export, "--local", f"hw1={bad}", "--out", tmp_path / "no") == 2
+    assert "bad.csv, row 2, column 'sid': '999' is not a student in gs.csv" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()

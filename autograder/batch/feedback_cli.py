@@ -56,7 +56,7 @@ def markdown_to_html(title: str, text: str) -> str:
         body = f"<pre>{html.escape(text)}</pre>"
     return ("<!doctype html><html><head><meta charset='utf-8'>"
             f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:50em;margin:2em auto;"
-            "padding:0 1em}pre{background:#f4f4f4;padding:.5em;overflow-x:auto;white-space:pre-wrap}</style>"
+            "padding:0 1em}h3{font-size:1em;margin:1.2em 0 .3em}pre{background:#f4f4f4;padding:.5em;overflow-x:auto;white-space:pre-wrap}</style>"
             f"</head><body>{body}</body></html>\n")
 
 

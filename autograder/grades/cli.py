@@ -62,8 +62,8 @@ def build(args: argparse.Namespace) -> str:
     from autograder.grades.errors import GradesInputError
 
     course = load_course(args.course or find_course_file())
-    export = _export(args, course)
     roster = inputs.read_roster(args.roster, course) if args.roster else None
+    export = _export(args, course, [r.sid for r in roster or []])
     bonus = inputs.read_bonus(args.bonus) if args.bonus else None
     questions = inputs.read_question_scores(args.questions, course) if args.questions else None
     integrity_path = getattr(args, "integrity", None) or course.integrity_outcomes
@@ -94,7 +94,7 @@ def build(args: argparse.Namespace) -> str:
     return f"{len(results)} students graded{note}: {spread}.{cases}{changed} Wrote {args.out}/"
 
 
-def _export(args: argparse.Namespace, course):  # type: ignore[no-untyped-def]
+def _export(args: argparse.Namespace, course, roster_sids: list[str]):  # type: ignore[no-untyped-def]
     """The Gradescope export, with the ``--local`` batch CSVs' columns put in."""
     from autograder.grades import grade_exports, local
     from autograder.grades.errors import GradesInputError
@@ -110,7 +110,7 @@ def _export(args: argparse.Namespace, course):  # type: ignore[no-untyped-def]
         raise GradesInputError(f"{args.export.name}, row 1: this is a CSV `autograder batch` wrote (sid, score, "
                                f"max_score...), not Gradescope's grade export; pass it as --local hwN={args.export}")
     export = grade_exports.read_export(args.export) if args.export is not None else None
-    return local.with_local(course, export, pairs) if pairs else export
+    return local.with_local(course, export, pairs, roster_sids) if pairs else export
 
 
 def _is_batch_csv(path: Path) -> bool:

@@ -314,7 +314,7 @@ def read_adjustments(path: str | Path, course: Course) -> list[Adjustment]:
     path = Path(path)
     if not path.is_file():
         raise GradesInputError(f"{path}: no such file; give the manual adjustments as a CSV with the columns "
-                               "SID, assignment, delta, new_score, reason, by, date (docs/grades.md)")
+                               "SID, assignment, delta, new_score, reason, by, date (docs/course-yaml.md, 'Inputs of autograder grades')")
     rows = _rows(path, ("sid", "assignment", "delta", "new_score", "reason", "by", "date"),
                  {"new score": "new_score", "points": "delta", "who": "by", "decided by": "by"})
     return [_adjustment(path.name, n, r, course) for n, r in rows]

@@ -30,8 +30,12 @@ def parse_local(text: str) -> tuple[str, Path]:
     return name.strip(), Path(path.strip())
 
 
+EMAIL = "email:"
+"""Key prefix of a batch line whose submitter has an email but no SID."""
+
+
 def read_batch_csv(path: Path, assignment: str) -> dict[str, tuple[ExportScore, str, str, int]]:
-    """``{sid: (score line, name, email, row)}`` from a batch CSV. An SID on two submissions keeps the later
+    """``{sid: (score line, name, email, row)}`` from a batch CSV (``email:<address>`` for a submitter with no SID). An SID on two submissions keeps the later
     one (the batch's notes say so); group submissions give each member the group's line."""
     path = Path(path)
     if not path.is_file():
@@ -48,13 +52,15 @@ def read_batch_csv(path: Path, assignment: str) -> dict[str, tuple[ExportScore, 
         sids = [s.strip() for s in r["sid"].split(";")]
         names = [s.strip() for s in r.get("name", "").split(";")]
         emails = [s.strip() for s in r.get("email", "").split(";")]
-        if not any(sids):
-            raise cell_error(path.name, n, "sid", r["sid"], "is empty: give the submission a student ID "
-                             "(a folder's notebook is named <sid>.ipynb) and run the batch again")
-        for i, sid in enumerate(s for s in sids if s):
-            old = out.get(sid)
+        for i, sid in enumerate(sids):
+            email = emails[i] if i < len(emails) else ""
+            if not sid and not email:
+                raise cell_error(path.name, n, "sid", r["sid"], "has a submitter with neither SID nor email: give "
+                                 "the submission a student ID (a folder's notebook is named <sid>.ipynb)")
+            key = sid or EMAIL + email.lower()  # matched by email against the export (as the roster does)
+            old = out.get(key)
             if old is None or _when(line) >= _when(old[0]):
-                out[sid] = (line, names[i] if i < len(names) else "", emails[i] if i < len(emails) else "", n)
+                out[key] = (line, names[i] if i < len(names) else "", email, n)
     return out
 
 
@@ -62,9 +68,11 @@ def _when(line: ExportScore) -> dt.datetime:
     return line.submitted or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
 
-def with_local(course: Course, export: GradescopeExport | None, local: list[tuple[str, Path]]) -> GradescopeExport:
+def with_local(course: Course, export: GradescopeExport | None, local: list[tuple[str, Path]],
+               roster_sids: list[str] = ()) -> GradescopeExport:  # type: ignore[assignment]
     """The export with each ``(assignment, batch CSV)``'s column replaced by the batch's scores (students
-    absent from the batch keep the export's cell). Without an export, the batch CSVs' students make it.
+    absent from the batch keep the export's cell). Without an export, the batch CSVs' students and
+    ``roster_sids`` make it.
     An SID in a batch CSV but not in the export is refused (file, row, column)."""
     batches = []
     for name, path in local:
@@ -78,8 +86,9 @@ def with_local(course: Course, export: GradescopeExport | None, local: list[tupl
                                    "the export's column for that part instead")
         batches.append((a, path, read_batch_csv(path, a.name)))
     if export is None:
-        export = _empty_export(course, batches)
+        export = _empty_export(course, batches, roster_sids)
     columns = list(export.assignments)
+    by_email = {st.email.lower(): st.sid for st in export.students if st.email and st.sid}
     by_norm = {" ".join(c.lower().split()): c for c in columns}
     students = {st.sid: st for st in export.students}
     for a, path, rows in batches:
@@ -90,7 +99,11 @@ def with_local(course: Course, export: GradescopeExport | None, local: list[tupl
             columns.append(column)
             blank = ExportScore(None, Decimal(str(a.max_points)), None, dt.timedelta(0))
             students = {sid: _with(st, column, blank) for sid, st in students.items()}
-        for sid, (line, _name, _email, n) in rows.items():
+        for key, (line, _name, _email, n) in rows.items():
+            sid = by_email.get(key[len(EMAIL):], key) if key.startswith(EMAIL) else key
+            if sid.startswith(EMAIL):
+                raise cell_error(path.name, n, "sid", "", f"is empty and {key[len(EMAIL):]} is no student's email in "
+                                 f"{export.path.name}; enter the SID in Gradescope and export again")
             if sid not in students:
                 raise cell_error(path.name, n, "sid", sid, f"is not a student in {export.path.name}; check the SID, "
                                  "or add the student to Gradescope's roster and download the grades again")
@@ -102,18 +115,22 @@ def _with(st: ExportStudent, column: str, line: ExportScore) -> ExportStudent:
     return dataclasses.replace(st, submissions={**st.submissions, column: line})
 
 
-def _empty_export(course: Course, batches: list) -> GradescopeExport:  # type: ignore[type-arg]
-    """An export of the batch CSVs' students with no scores: each course.yaml assignment (or part) a blank column."""
+def _empty_export(course: Course, batches: list, roster_sids) -> GradescopeExport:  # type: ignore[no-untyped-def]
+    """An export of the roster's and batch CSVs' students with no scores: each course.yaml assignment (or
+    part) a blank column."""
     columns, blank = [], {}
     for a in course.assignments.values():
         for name, points in ([(p.gradescope_names[0], p.points) for p in a.parts] if a.parts
                              else [(a.gradescope_names[0], a.max_points)]):
             columns.append(name)
             blank[name] = ExportScore(None, Decimal(str(points)), None, dt.timedelta(0))
-    people: dict[str, ExportStudent] = {}
+    people: dict[str, ExportStudent] = {sid: ExportStudent(0, sid, "", "", "", "", dict(blank)) for sid in roster_sids}
     for _a, path, rows in batches:
         for sid, (_line, name, email, n) in rows.items():
-            if sid not in people:
+            if sid.startswith(EMAIL):
+                raise cell_error(path.name, n, "sid", "", f"is empty ({email}); without Gradescope's export every "
+                                 "line needs a student ID")
+            if sid not in people or not people[sid].email:
                 first, _, last = name.partition(" ")
                 people[sid] = ExportStudent(n, sid, first, last, email, "", dict(blank))
     return GradescopeExport(Path(batches[0][1]) if batches else Path("local"), tuple(columns),
