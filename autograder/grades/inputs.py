@@ -348,8 +348,9 @@ def late_adjustments(adjustments: list[Adjustment], course: Course) -> list[str]
         start = e.released or course.assignments[e.assignment].due.astimezone(course.timezone).date()
         end = start + dt.timedelta(days=course.regrade_window_days)
         if e.date > end:
-            since = "grades released" if e.released else "due date, as no 'released' date is given"
+            since = (f"the grades' release on {start}" if e.released else
+                     f"the due date, {start}; give a 'released' column if grades came out later")
             out.append(f"{e.file}, row {e.row}: the adjustment for {e.sid} on {e.assignment} is dated {e.date}, after "
-                       f"the regrade window closed on {end} ({course.regrade_window_days} days after the {since} "
-                       f"{start}); it is applied, check it was meant")
+                       f"the regrade window closed on {end} ({course.regrade_window_days} days after {since}); "
+                       "it is applied, check it was meant")
     return out
