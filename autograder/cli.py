@@ -21,6 +21,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "batch": ("autograder.batch.cli", "grade a whole class (Gradescope export or folder)"),
     "regrade": ("autograder.batch.regrade_cli", "re-grade stored submissions whose tests changed"),
     "export": ("autograder.batch.export_cli", "write the class CSV again from the gradebook"),
+    "feedback": ("autograder.batch.feedback_cli", "write each student's feedback (Markdown + HTML) from the gradebook"),
     "exam": ("autograder.exam.cli", "exams: a variant per student, printable copies, windows (build, grade, ...)"),
     "grades": ("autograder.grades.cli", "final letter grades from a Gradescope export"),
     "validate": ("autograder.validate", "check a notebook before submitting (students; no course files needed)"),
@@ -34,6 +35,7 @@ a typical week (run inside the course folder, the one holding course.yaml):
   autograder grade hw1 attempt.ipynb --json r.json # try a notebook as the grader would
   autograder gradescope hw1 --try attempt.ipynb   # build the Gradescope zip and run it locally
   autograder batch hw1 export.zip --jobs 2        # grade a Gradescope submissions export
+  autograder feedback hw1 --out feedback/         # each student's feedback, as Gradescope shows it
   autograder grades grades.csv --roster roster.csv --out final/
   autograder validate hw1.ipynb                   # a student, before submitting (the release README says how)
 

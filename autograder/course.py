@@ -226,6 +226,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("regrades", "regrade requests"),
     Option("regrades.window_days", "days after grades are released for regrade requests",
            {"type": "integer", "minimum": 0}, 7),
+    Option("regrades.adjustments", "the instructor's `adjustments.csv` (`SID, assignment, delta` or `new_score`, "
+           "`reason, by, date`; a path relative to course.yaml), read by `autograder grades` unless "
+           "`--adjustments` names another (docs/course-yaml.md, 'Inputs of autograder grades')", {"type": "string", "minLength": 1}, shown_default="none"),
     Option("integrity", "academic-integrity outcomes that reach final grades (docs/integrity.md)"),
     Option("integrity.outcomes", "the instructor's `integrity.csv` (`SID, assignment, outcome, case`; a path "
            "relative to course.yaml), read by `autograder grades` unless `--integrity` names another",
@@ -534,6 +537,8 @@ class Course:
     """Gradescope visibility settings."""
     integrity_outcomes: Path | None = None
     """``integrity.outcomes`` resolved against the course folder (None when not set)."""
+    adjustments: Path | None = None
+    """``regrades.adjustments`` resolved against the course folder (None when not set)."""
 
     def assignment(self, name: str) -> AssignmentPolicy:
         """The policy of assignment ``name``; unknown names raise CourseConfigError listing known ones."""
@@ -724,6 +729,8 @@ def _build(data: dict[str, Any], path: Path) -> Course:
         grading=_build_limits(data.get("grading", {})),
         gradescope=GradescopePolicy(**data.get("gradescope", {})),
         integrity_outcomes=(path.parent / data["integrity"]["outcomes"]) if data.get("integrity", {}).get("outcomes")
+        else None,
+        adjustments=(path.parent / data["regrades"]["adjustments"]) if data.get("regrades", {}).get("adjustments")
         else None,
     )
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from autograder.results import GradingResult
+from autograder.results import GradingResult, TestOutcome
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -71,9 +71,16 @@ CREATE TABLE IF NOT EXISTS tests (
     max_score   REAL NOT NULL,
     status      TEXT NOT NULL,
     output      TEXT NOT NULL,
+    visibility  TEXT NOT NULL DEFAULT 'after_published',
+    description TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (grading_id, number)
 );
 """
+
+# Columns added after the first release, with their defaults: a gradebook written before them
+# gets them on its next writable open (ALTER TABLE keeps its rows); a read-only open reads the defaults.
+ADDED_COLUMNS = {"tests": (("visibility", "TEXT NOT NULL DEFAULT 'after_published'"),
+                           ("description", "TEXT NOT NULL DEFAULT ''"))}
 
 
 def now_iso() -> str:
@@ -129,6 +136,18 @@ class Gradebook:
         self.db.execute("PRAGMA foreign_keys = ON")
         if not readonly:
             self.db.executescript(SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns of :data:`ADDED_COLUMNS` an older gradebook lacks (its rows get the defaults)."""
+        for table, columns in ADDED_COLUMNS.items():
+            have = self._columns(table)
+            for name, decl in columns:
+                if name not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
 
     def close(self) -> None:
         self.db.close()
@@ -200,6 +219,25 @@ class Gradebook:
             out.setdefault(gid, {})[task] = (score, most)
         return out
 
+    def result_of(self, grading_id: int, assignment: str) -> GradingResult:
+        """One stored grading as the :class:`GradingResult` it was made from (tests, problems, late note,
+        zeroing, grader errors; not the student's stdout or cell reports, which are not stored). A gradebook
+        from before visibility was stored reads every test as ``after_published``."""
+        g = self.db.execute(
+            "SELECT late_days, late_note, zeroed_reason, unusable, problems, grader_errors, isolation, "
+            "execution_time FROM gradings WHERE id = ?", (grading_id,)).fetchone()
+        if g is None:
+            raise KeyError(grading_id)
+        have = self._columns("tests")
+        extra = ", ".join(c if c in have else f"{d!r}" for c, d in
+                          (("visibility", "after_published"), ("description", "")))
+        tests = [TestOutcome(*row) for row in self.db.execute(
+            f"SELECT name, task, score, max_score, status, output, {extra} FROM tests WHERE grading_id = ? "
+            "ORDER BY number", (grading_id,))]
+        return GradingResult(assignment=assignment, tests=tests, problems=json.loads(g[4]),
+                             grader_errors=json.loads(g[5]), isolation=g[6], execution_time=g[7],
+                             late_days=g[0], late_note=g[1], zeroed_reason=g[2], unusable=bool(g[3]))
+
     def count_current(self, assignment: str) -> int:
         return self.db.execute(
             "SELECT COUNT(*) FROM gradings g JOIN submissions s ON s.id = g.submission_id "
@@ -242,10 +280,10 @@ class Gradebook:
                  int(result.unusable), json.dumps(result.problems), json.dumps(result.grader_errors),
                  result.isolation, result.execution_time, json.dumps(timings))).lastrowid
             db.executemany(
-                "INSERT INTO tests (grading_id, number, name, task, score, max_score, status, output)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                [(grading_id, n, t.name, t.task, t.score, t.max_score, t.status, t.output)
-                 for n, t in enumerate(result.tests, start=1)])
+                "INSERT INTO tests (grading_id, number, name, task, score, max_score, status, output, visibility,"
+                " description) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(grading_id, n, t.name, t.task, t.score, t.max_score, t.status, t.output, t.visibility,
+                  t.description) for n, t in enumerate(result.tests, start=1)])
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

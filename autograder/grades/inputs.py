@@ -16,11 +16,19 @@ Academic-integrity outcomes (``--integrity``, or ``integrity.outcomes`` in cours
 ``assignment`` (its name in course.yaml), ``outcome`` (``zero``, or the number of points the work is set
 to), ``case`` (the case reference the student's explanation cites; ``case reference`` is accepted as the
 column name). One line per (SID, assignment).
+
+Manual adjustments (``--adjustments``, or ``regrades.adjustments`` in course.yaml): ``SID``, ``assignment``,
+``delta`` (points added, may be negative) or ``new_score`` (the score it becomes; exactly one of the two),
+``reason`` (quoted in the student's explanation), ``by`` (who decided), ``date`` (``YYYY-MM-DD``, when it was
+decided), optional ``released`` (``YYYY-MM-DD``, when that assignment's grades were released; the regrade
+window, ``regrades.window_days``, counts from it, else from the assignment's due date). Several lines for one
+(SID, assignment) apply in file order.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -87,6 +95,44 @@ class IntegrityOutcome:
     @property
     def zero(self) -> bool:
         return self.points is None
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A manual change to one student's score on one assignment (a granted regrade request, a fix)."""
+
+    row: int
+    """Row in the adjustments file (header is row 1)."""
+    sid: str
+    """Student ID."""
+    assignment: str
+    """Assignment name in course.yaml."""
+    delta: Decimal | None
+    """Points added (negative: removed); ``None`` when ``new_score`` is given."""
+    new_score: Decimal | None
+    """The score it becomes; ``None`` when ``delta`` is given."""
+    reason: str
+    """Why, in words the student reads."""
+    by: str
+    """Who decided it."""
+    date: dt.date
+    """When it was decided."""
+    released: dt.date | None = None
+    """When the assignment's grades were released, if the file says."""
+    file: str = "adjustments.csv"
+    """The file's name, for messages."""
+
+    def apply(self, score: Decimal | None) -> Decimal:
+        """The score after this adjustment (a blank score counts 0 for a delta; never below 0)."""
+        if self.new_score is not None:
+            return self.new_score
+        return max(Decimal(0), (score or Decimal(0)) + (self.delta or Decimal(0)))
+
+    def words(self) -> str:
+        """``+2 points`` / ``set to 85``."""
+        if self.new_score is not None:
+            return f"set to {format(self.new_score.normalize(), 'f')}"
+        return f"{'+' if self.delta >= 0 else '-'}{format(abs(self.delta).normalize(), 'f')} points"
 
 
 ZERO_WORDS = {"zero", "0 credit", "zero credit"}
@@ -215,11 +261,7 @@ def read_integrity(path: str | Path, course: Course) -> list[IntegrityOutcome]:
 def _integrity_entry(file: str, n: int, r: dict[str, str], course: Course) -> IntegrityOutcome:
     if not r.get("sid"):
         raise cell_error(file, n, "SID", "", "is empty; every line needs the student's ID")
-    wanted = r["assignment"].strip().lower()
-    a = next((a for a in course.assignments.values() if wanted in (a.name.lower(), a.title.lower())), None)
-    if a is None:
-        raise cell_error(file, n, "assignment", r["assignment"],
-                         f"is not an assignment in course.yaml; known: {', '.join(course.assignments)}")
+    a = _course_assignment(file, n, r.get("assignment", ""), course)
     outcome = r["outcome"].strip()
     points: Decimal | None = None
     if outcome.lower() not in ZERO_WORDS:
@@ -233,3 +275,82 @@ def _integrity_entry(file: str, n: int, r: dict[str, str], course: Course) -> In
     if not r.get("case"):
         raise cell_error(file, n, "case", "", "is empty; give the case reference the student's explanation cites")
     return IntegrityOutcome(n, r["sid"], a.name, points, r["case"], file)
+
+
+def _course_assignment(file: str, n: int, text: str, course: Course):  # type: ignore[no-untyped-def]
+    """The course.yaml assignment named ``text`` (its name or title, any case); a cell error otherwise."""
+    wanted = text.strip().lower()
+    a = next((a for a in course.assignments.values() if wanted in (a.name.lower(), a.title.lower())), None)
+    if a is None:
+        raise cell_error(file, n, "assignment", text, f"is not an assignment in course.yaml; known: {', '.join(course.assignments)}")
+    return a
+
+
+def _date(file: str, n: int, col: str, text: str, *, required: bool) -> dt.date | None:
+    if not text and not required:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else dt.date.fromisoformat(text)
+    except ValueError:
+        raise cell_error(file, n, col, text, "is not a date like 2025-02-14 (YYYY-MM-DD)") from None
+
+
+def _signed(file: str, n: int, col: str, text: str) -> Decimal | None:
+    """A finite number (any sign), ``None`` when blank."""
+    if not text:
+        return None
+    try:
+        value = Decimal(text.replace("+", "", 1) if text.startswith("+") else text)
+    except InvalidOperation:
+        raise cell_error(file, n, col, text, "is not a number") from None
+    if not value.is_finite():
+        raise cell_error(file, n, col, text, "is not a finite number")
+    return value
+
+
+def read_adjustments(path: str | Path, course: Course) -> list[Adjustment]:
+    """Parse an adjustments.csv; assignments, numbers and dates are checked here (SIDs against the export
+    when grades are assembled)."""
+    path = Path(path)
+    if not path.is_file():
+        raise GradesInputError(f"{path}: no such file; give the manual adjustments as a CSV with the columns "
+                               "SID, assignment, delta, new_score, reason, by, date (docs/course-yaml.md, 'Inputs of autograder grades')")
+    rows = _rows(path, ("sid", "assignment", "delta", "new_score", "reason", "by", "date"),
+                 {"new score": "new_score", "points": "delta", "who": "by", "decided by": "by"})
+    return [_adjustment(path.name, n, r, course) for n, r in rows]
+
+
+def _adjustment(file: str, n: int, r: dict[str, str], course: Course) -> Adjustment:
+    if not r.get("sid"):
+        raise cell_error(file, n, "SID", "", "is empty; every line needs the student's ID")
+    a = _course_assignment(file, n, r.get("assignment", ""), course)
+    delta = _signed(file, n, "delta", r.get("delta", ""))
+    new = _signed(file, n, "new_score", r.get("new_score", ""))
+    if (delta is None) == (new is None):
+        both = "both" if delta is not None else "neither"
+        raise cell_error(file, n, "delta", r.get("delta", ""), f"and new_score {r.get('new_score', '')!r}: {both} "
+                         "given; fill exactly one (delta adds points, new_score replaces the score)")
+    if new is not None and new < 0:
+        raise cell_error(file, n, "new_score", r["new_score"], "is below 0")
+    for col in ("reason", "by"):
+        if not r.get(col):
+            raise cell_error(file, n, col, "", f"is empty; say {'why (the student reads it)' if col == 'reason' else 'who decided it'}")
+    when = _date(file, n, "date", r.get("date", ""), required=True)
+    released = _date(file, n, "released", r.get("released", ""), required=False)
+    return Adjustment(n, r["sid"], a.name, delta, new, r["reason"], r["by"], when, released, file)  # type: ignore[arg-type]
+
+
+def late_adjustments(adjustments: list[Adjustment], course: Course) -> list[str]:
+    """Warnings for adjustments dated after the regrade window: ``regrades.window_days`` after the grades'
+    release (the ``released`` column), or after the assignment's due date when the file does not say."""
+    out = []
+    for e in adjustments:
+        start = e.released or course.assignments[e.assignment].due.astimezone(course.timezone).date()
+        end = start + dt.timedelta(days=course.regrade_window_days)
+        if e.date > end:
+            since = (f"the grades' release on {start}" if e.released else
+                     f"the due date, {start}; give a 'released' column if grades came out later")
+            out.append(f"{e.file}, row {e.row}: the adjustment for {e.sid} on {e.assignment} is dated {e.date}, after "
+                       f"the regrade window closed on {end} ({course.regrade_window_days} days after {since}); "
+                       "it is applied, check it was meant")
+    return out

@@ -17,7 +17,7 @@ from autograder import lateness as late_rules
 from autograder.course import LETTERS, AssignmentPolicy, Course
 from autograder.grades.errors import GradesInputError
 from autograder.grades.grade_exports import ExportScore, ExportStudent, GradescopeExport
-from autograder.grades.inputs import BonusEntry, IntegrityOutcome, RosterEntry
+from autograder.grades.inputs import Adjustment, BonusEntry, IntegrityOutcome, RosterEntry
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -54,6 +54,8 @@ class StudentInput:
     (``submissions`` then holds their combination)."""
     integrity: dict[str, IntegrityOutcome] = field(default_factory=dict)
     """``{assignment: the instructor's academic-integrity outcome}`` (from integrity.csv)."""
+    adjustments: dict[str, tuple[Adjustment, ...]] = field(default_factory=dict)
+    """``{assignment: manual adjustments in file order}`` (from adjustments.csv)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,9 @@ class AssignmentOutcome:
     Homework 2 following an academic-integrity finding (case 2025-07)``. No late day is spent on it."""
     integrity_case: str = ""
     """Its case reference."""
+    adjustment: str = ""
+    """The manual adjustments that changed its score, in words (empty if none): ``Adjusted from 80 to 82:
+    +2 points (regrade of Q3, by TA Lee on 2025-02-10).``"""
 
     @property
     def percent(self) -> Decimal:
@@ -148,7 +153,8 @@ class StudentResult:
 
 def assemble(course: Course, export: GradescopeExport, roster: list[RosterEntry] | None,
              bonus: list[BonusEntry] | None, optional_scores: dict[tuple[str, str, str], Decimal] | None,
-             integrity: list[IntegrityOutcome] | None = None) -> list[StudentInput]:
+             integrity: list[IntegrityOutcome] | None = None,
+             adjustments: list[Adjustment] | None = None) -> list[StudentInput]:
     """Match export rows, roster, bonus and integrity outcomes by SID; any mismatch is a GradesInputError
     naming the rows."""
     columns = match_columns(course, export)
@@ -164,6 +170,13 @@ def assemble(course: Course, export: GradescopeExport, roster: list[RosterEntry]
                                + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""))
     optional_scores = optional_scores or {}
     integrity_by = _integrity_by_student(course, integrity or [], rows, roster_by)
+    adjusted: dict[str, dict[str, tuple[Adjustment, ...]]] = {}
+    for e in adjustments or []:
+        if e.sid not in rows:
+            raise GradesInputError(f"{e.file}, row {e.row}, column 'SID': {e.sid!r} is not a student in the "
+                                   "export; check the SID (a typo would change someone else's score)")
+        mine = adjusted.setdefault(e.sid, {})
+        mine[e.assignment] = mine.get(e.assignment, ()) + (e,)
     out = []
     for sid, st in rows.items():
         r = roster_by[sid] if roster_by is not None else None
@@ -178,6 +191,7 @@ def assemble(course: Course, export: GradescopeExport, roster: list[RosterEntry]
             optional_scores={(a, q): v for (s, a, q), v in optional_scores.items() if s == sid},
             canvas_id=r.canvas_id if r else "",
             integrity=integrity_by.get(sid, {}),
+            adjustments=adjusted.get(sid, {}),
         ))
     return out
 
@@ -298,6 +312,7 @@ def _base_outcome(course: Course, s: StudentInput, a: AssignmentPolicy) -> Assig
     """Outcome before late days are spent: optional questions removed, hard zeroes applied."""
     sub = s.submissions.get(a.name)
     raw = sub.score if sub else None
+    raw, adjustment = _adjusted(raw, s.adjustments.get(a.name, ()))
     max_pts = a.max_points_for(s.track)
     removed = _optional_removed(s, a, raw, max_pts)
     points = ZERO if raw is None else max(ZERO, raw - sum((r[1] for r in removed), ZERO))
@@ -312,9 +327,21 @@ def _base_outcome(course: Course, s: StudentInput, a: AssignmentPolicy) -> Assig
         words = "zero credit" if finding.zero else f"{num_text(credit)} points"
         return AssignmentOutcome(a.name, raw, max_pts, credit, lateness, 0, 0, "", removed, parts,
                                  f"{words} for {a.title} following an academic-integrity finding (case {finding.case})",
-                                 finding.case)
+                                 finding.case, adjustment)
     return AssignmentOutcome(a.name, raw, max_pts, ZERO if zeroed else points, lateness, need, 0, zeroed, removed,
-                             parts)
+                             parts, adjustment=adjustment)
+
+
+def _adjusted(raw: Decimal | None, adjustments: tuple[Adjustment, ...]) -> tuple[Decimal | None, str]:
+    """The score after the manual adjustments (in file order), and the sentence that explains them."""
+    if not adjustments:
+        return raw, ""
+    start, steps = raw, []
+    for e in adjustments:
+        raw = e.apply(raw)
+        steps.append(f"{e.words()} ({e.reason}; by {e.by} on {e.date.isoformat()})")
+    before = "no score" if start is None else num_text(start)
+    return raw, f"Adjusted from {before} to {num_text(raw)}: {'; then '.join(steps)}."  # type: ignore[arg-type]
 
 
 def _optional_removed(s: StudentInput, a: AssignmentPolicy, raw: Decimal | None,

@@ -14,14 +14,26 @@ from autograder.grades.policy import StudentResult
 
 CSS = """body{font-family:sans-serif;margin:2em;color:#222;background:#fff}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}
-th{background:#e8eef7}h1{color:#1f3b73}img{max-width:100%;border:1px solid #ddd}"""
+th{background:#e8eef7}h1{color:#1f3b73;margin-bottom:0}.term{font-size:1.2em;color:#1f3b73;margin-top:.2em}img{max-width:100%;border:1px solid #ddd}"""
 
 
 def histograms_png(course: Course, by_track: dict[str, list[float]]) -> str:
     """Base64 PNG: one histogram of final scores per track, the track's letter cutoffs as dashed lines."""
+    import matplotlib.pyplot as plt
+
+    fig = histograms_figure(course, by_track)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def histograms_figure(course: Course, by_track: dict[str, list[float]]):  # type: ignore[no-untyped-def]
+    """The matplotlib figure of :func:`histograms_png` (one axes per track with scores; counts on whole ticks)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     tracks = [t for t, scores in by_track.items() if scores]
     fig, axes = plt.subplots(len(tracks), 1, figsize=(8, 2.8 * len(tracks)), dpi=80, squeeze=False)
@@ -33,14 +45,12 @@ def histograms_png(course: Course, by_track: dict[str, list[float]]) -> str:
             ax.axvline(float(cut), color="#c0392b", lw=0.8, ls="--")
             ax.text(float(cut) + 0.3, top * 0.9, letter, color="#c0392b", fontsize=8)
         ax.set_xlim(min(40.0, min(scores)), 105)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole students only
         ax.set_ylabel("students")
         ax.set_title(f"{track} ({course.tracks[track].course}): {len(scores)} students", fontsize=10)
     axes[-1, 0].set_xlabel("final score")
-    buf = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return fig
 
 
 def _table(header: list[str], rows: list[list[object]]) -> str:
@@ -50,9 +60,19 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
 
 
 def _letter_counts(course: Course, results: list[StudentResult]) -> str:
+    """Letters per track (every student's letter on the scale), then what P/NP and S/U students record."""
     counts = {t: Counter(r.letter for r in results if r.student.track == t) for t in course.tracks}
+    recorded = {t: Counter(r.recorded for r in results if r.student.track == t and r.student.basis != "letter")
+                for t in course.tracks}
     rows = [[letter, *[counts[t][letter] for t in course.tracks]] for letter in LETTERS]
-    return _table(["letter", *course.tracks], rows)
+    for basis in ("pnp", "su"):
+        b = course.grading_bases.get(basis)
+        if b is not None:
+            rows += [[f"{grade} ({b.pass_label}/{b.fail_label})", *[recorded[t][grade] for t in course.tracks]]
+                     for grade in (b.pass_label, b.fail_label)]
+    note = ("<p>Letter rows count every student's letter on the scale; the P, NP, S and U rows count what "
+            "students on those grading bases record instead.</p>")
+    return _table(["grade", *course.tracks], rows) + note
 
 
 def _assignment_stats(course: Course, results: list[StudentResult]) -> str:
@@ -90,9 +110,10 @@ def _integrity_cases(course: Course, results: list[StudentResult]) -> str:
 
 def report_html(course: Course, results: list[StudentResult]) -> str:
     """The whole page as a string."""
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Final grades: {html.escape(course.name)}</title>",
+    name, term = html.escape(course.name), html.escape(course.term)
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Final grades: {name} ({term})</title>",
              f"<style>{CSS}</style></head><body>",
-             f"<h1>Final grades: {html.escape(course.name)} {html.escape(course.term)}</h1>",
+             f"<h1>Final grades: {name}</h1>" + (f"<p class='term'>Term: {term}</p>" if term else ""),
              f"<p>{len(results)} students. Scores are rounded half up once to {course.decimals} decimals; "
              "dashed lines are the letter cutoffs of each track's scale.</p><h2>Score distribution per track</h2>"]
     by_track = {t: [float(r.final_score) for r in results if r.student.track == t] for t in course.tracks}

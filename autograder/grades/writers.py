@@ -74,6 +74,8 @@ def _assignment_line(course: Course, o: AssignmentOutcome, track: str) -> str:
     parts = [f"- **{a.title}**:"]
     if o.parts:
         parts.append(_parts_sentence(o))
+    if o.adjustment:
+        parts.append(o.adjustment)
     if o.integrity:
         scored = "No score recorded in Gradescope" if o.raw_score is None else f"Scored {num(o.raw_score)}"
         late = (f" It was submitted {words(o.lateness)} late; no late day is spent on it."
