@@ -321,25 +321,31 @@ def test_regrade_reports_exactly_the_affected_students(graded, tmp_path):
     assert again.graded == 0 and not again.changes
 
 
-def test_regrade_refuses_a_suite_that_check_refuses_and_writes_nothing(graded, tmp_path, capsys):
+def test_regrade_refuses_a_suite_that_check_refuses_and_writes_nothing(graded, tmp_path):
     """One test's points raised from 2 to 4 makes the suite worth 102 of course.yaml's 100:
-    `check` refuses it, so `regrade` must too, before grading anyone (the gradebook unchanged)."""
-    from autograder.cli import main
+    `check` refuses it, so `regrade` must too, before grading anyone (the gradebook unchanged).
+    Run as the instructor runs it, in a process of its own (this one has imported other copies of
+    the suite); a unique comment keeps check's remembered results out of it."""
+    import subprocess
+    import sys
+    import uuid
 
     course_file = copy_course(tmp_path / "course")
     suite = course_file.parent / "reference" / "hw1" / "test_hw1.py"
     text = suite.read_text()
     old = "@pytest.mark.points(2)\ndef test_polynomial_features_small("
     assert old in text
-    suite.write_text(text.replace(old, "@pytest.mark.points(4)\ndef test_polynomial_features_small("))
+    suite.write_text(text.replace(old, "@pytest.mark.points(4)\ndef test_polynomial_features_small(")
+                     + f"# {uuid.uuid4().hex}\n")
     db = tmp_path / "gb.sqlite"
     shutil.copy2(graded["db"], db)
     before = _current(db)
     out = tmp_path / "after.csv"
-    code = main(["regrade", "hw1", "--course", str(course_file), "--db", str(db), "--csv", str(out), "--no-progress"])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert "autograder check hw1" in err and "102" in err and "Nothing was regraded" in err
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", "regrade", "hw1", "--course", str(course_file),
+                           "--db", str(db), "--csv", str(out), "--no-progress"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "autograder check hw1" in done.stderr and "102" in done.stderr and "Nothing was regraded" in done.stderr
     assert _current(db) == before and not out.exists()
 
 
