@@ -15,7 +15,7 @@ import sys
 # verb -> (module, one-line help)
 VERBS: dict[str, tuple[str, str]] = {
     "check": ("autograder.check", "check that an assignment's notebook, suite and course.yaml agree"),
-    "release": ("autograder.release", "write the student version of an assignment"),
+    "release": ("autograder.release_cli", "write the student version of an assignment"),
     "grade": ("autograder.grade_cli", "grade one submitted notebook"),
     "gradescope": ("autograder.gradescope.build", "build (and try) the Gradescope autograder zip"),
     "batch": ("autograder.batch.cli", "grade a whole class (Gradescope export or folder)"),
