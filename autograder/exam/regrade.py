@@ -216,19 +216,13 @@ def _flag_notes(flags: list[str], copy_flags: list[str]) -> list[str]:
 
 
 def _stored_grading(book: Any, grading_id: int) -> tuple[dict[str, Any], list[TestOutcome]]:
-    row = book.db.execute(
-        "SELECT problems, grader_errors, isolation, late_days, late_note, zeroed_reason, unusable, lateness_s "
-        "FROM gradings WHERE id = ?", (grading_id,)).fetchone()
-    import json
-
-    fields = {"problems": json.loads(row[0]), "grader_errors": json.loads(row[1]), "isolation": row[2],
-              "late_days": row[3], "late_note": row[4], "zeroed_reason": row[5], "unusable": bool(row[6]),
-              "lateness_s": row[7]}
-    tests = [TestOutcome(name, task, score, max_score, status, output)
-             for name, task, score, max_score, status, output in book.db.execute(
-                 "SELECT name, task, score, max_score, status, output FROM tests WHERE grading_id = ? ORDER BY number",
-                 (grading_id,))]
-    return fields, tests
+    """The stored grading's fields and tests (with their visibility: the staff-only entries stay hidden)."""
+    stored = book.result_of(grading_id, "")
+    lateness = book.db.execute("SELECT lateness_s FROM gradings WHERE id = ?", (grading_id,)).fetchone()[0]
+    fields = {"problems": stored.problems, "grader_errors": stored.grader_errors, "isolation": stored.isolation,
+              "late_days": stored.late_days, "late_note": stored.late_note, "zeroed_reason": stored.zeroed_reason,
+              "unusable": stored.unusable, "lateness_s": lateness}
+    return fields, stored.tests
 
 
 def regrade_question(assignment: Any, course: Any, db_path: Path, question: str, *,
