@@ -150,12 +150,24 @@ def _module_namespace(config: pytest.Config) -> dict[str, Any] | None:
 
 
 def reference_module_for(test_path: Path) -> ModuleType:
-    """``reference/hw1/test_hw1.py`` -> the module ``reference.hw1``."""
+    """``reference/hw1/test_hw1.py`` -> the module ``reference.hw1``, of that course.
+
+    One process may grade two courses (or two copies of one): a ``reference`` package
+    already imported from another course folder is forgotten first, so that neither
+    ``reference.hw2`` goes missing nor another course's ``reference.hw1`` is used."""
     package_dir = test_path.resolve().parent
-    course_root = package_dir.parent.parent
-    if str(course_root) not in sys.path:
+    top = package_dir.parent
+    course_root = top.parent
+    loaded = sys.modules.get(top.name)
+    if loaded is not None and top not in {Path(p).resolve() for p in getattr(loaded, "__path__", [])}:
+        for name in [n for n in sys.modules if n == top.name or n.startswith(top.name + ".")]:
+            del sys.modules[name]
+        importlib.invalidate_caches()
+    if not sys.path or sys.path[0] != str(course_root):
+        if str(course_root) in sys.path:
+            sys.path.remove(str(course_root))
         sys.path.insert(0, str(course_root))
-    return importlib.import_module(f"{package_dir.parent.name}.{package_dir.name}")
+    return importlib.import_module(f"{top.name}.{package_dir.name}")
 
 
 # ---------------------------------------------------------------- hooks

@@ -72,3 +72,21 @@ def test_the_package_has_no_import_cycle():
     graph = import_graph()
     assert "autograder.release" in graph["autograder.samples"]  # the graph sees imports (sanity)
     assert cycles(graph) == []
+
+
+def test_one_process_grades_two_copies_of_a_course_each_with_its_own_reference(tmp_path):
+    """A copy holding only reference/hw1 imported first must not hide the checkout's reference/hw2,
+    nor lend its reference.hw1 to the checkout (both happened when the package was cached)."""
+    import shutil
+
+    from autograder.pytest_plugin import reference_module_for
+
+    root = PACKAGE.parent
+    (tmp_path / "reference").mkdir()
+    shutil.copy2(root / "reference" / "__init__.py", tmp_path / "reference" / "__init__.py")
+    shutil.copytree(root / "reference" / "hw1", tmp_path / "reference" / "hw1")
+    copy = reference_module_for(tmp_path / "reference" / "hw1" / "test_hw1.py")
+    assert Path(copy.__file__).resolve().is_relative_to(tmp_path.resolve())
+    hw2 = reference_module_for(root / "reference" / "hw2" / "test_hw2.py")
+    hw1 = reference_module_for(root / "reference" / "hw1" / "test_hw1.py")
+    assert Path(hw2.__file__).resolve().is_relative_to(root) and Path(hw1.__file__).resolve().is_relative_to(root)
