@@ -1,0 +1,133 @@
+"""Every contract a hidden suite takes points for is checked before submission (issue 20, item 3).
+
+A contract is what a function's docstring promises beyond its numbers: the shape of what it
+returns and of the state it stores (``bn_param['running_mean']`` is (D,), not (1, D)), inputs of
+any shape (a 1-D or 3-D ``w`` for the update rules), pad 0, strides and non-square images and
+windows for convolution and pooling, test mode using the running statistics. The notebooks'
+``rel_error`` broadcasts, so a visible check that only compares numbers lets a wrong shape
+through; the grader's ``assert_close`` does not.
+
+For each contract, ``MISTAKES`` holds a plausible mistake that breaks it and nothing else.
+Each one, pasted into a solved release:
+
+* loses the points of exactly its tasks in the hidden suite (the contract is worth points), and
+* fails the visible test cell of the function it is in when ``autograder validate`` runs it
+  (so the student hears of it before submitting, without seeing a hidden value).
+
+Every correct alternative in ``tests/variants`` still passes every visible check: a check
+that fails correct code is worse than none.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from autograder.samples import solution_sources, with_cells
+from autograder.validate import validate
+from tests.conftest import ASSIGNMENTS, COURSE, lost_tasks, variants
+from tests.test_validate import student_folder
+
+
+@functools.lru_cache(maxsize=None)
+def _solutions(name: str) -> dict[str, str]:
+    from autograder.assignment import load_assignment
+
+    return solution_sources(load_assignment(name, COURSE))
+
+
+def _edit(name: str, grade_id: str, *changes: tuple[str, str]) -> str:
+    """The source's solution cell ``grade_id`` of ``name`` with each (old, new) replaced once."""
+    source = _solutions(name)[grade_id]
+    for old, new in changes:
+        assert source.count(old) == 1, f"{name} contract mistakes: {old!r} is not once in the source cell {grade_id}"
+        source = source.replace(old, new)
+    return source
+
+
+def _two_d_default(name: str, rule: str, line: str) -> str:
+    """An update rule whose state starts as zeros of shape (w.shape[0], w.shape[1]): right for 2-D w only."""
+    return _edit(name, rule, (line, line.replace("np.zeros_like(w)", "np.zeros((w.shape[0], w.shape[1]))")))
+
+
+# {assignment: {mistake: (grade_id, cell source, tasks it must cost)}}; a source of None names a WRONG variant.
+def _mistakes() -> dict[str, dict[str, tuple[str, str, list[str]]]]:
+    hw4 = "hw4"
+    return {
+        "hw4": {
+            # bn_param['running_mean'] stored as (1, D): out is right, rel_error broadcasts the running statistics
+            "batchnorm_running_statistics_keepdims": ("batchnorm_forward", _edit(
+                hw4, "batchnorm_forward",
+                ("sample_mean = x.mean(axis=0)\n", "sample_mean = x.mean(axis=0, keepdims=True)\n"),
+                ("sample_var = x.var(axis=0)\n", "sample_var = x.var(axis=0, keepdims=True)\n")),
+                ["batchnorm_forward"]),
+            "batchnorm_test_mode_uses_batch_statistics": _wrong(hw4, "batchnorm_test_mode_uses_batch_statistics"),
+            # update rules whose state starts as a 2-D array: w of any shape is the contract
+            "momentum_velocity_default_2d_only": ("sgd_momentum", _two_d_default(
+                hw4, "sgd_momentum", 'v = config.get("velocity", np.zeros_like(w))'), ["sgd_momentum"]),
+            "rmsprop_a_default_2d_only": ("rmsprop", _two_d_default(
+                hw4, "rmsprop", 'config.setdefault("a", np.zeros_like(w))'), ["rmsprop"]),
+            "adam_moments_default_2d_only": ("adam", _two_d_default(
+                hw4, "adam", 'config.setdefault("v", np.zeros_like(w))'), ["adam"]),
+            # a mask drawn for (N, D) only: x of any shape is the contract
+            "dropout_mask_2d_only": ("dropout_forward", _edit(
+                hw4, "dropout_forward", ("generator.random(x.shape)", "generator.random((x.shape[0], x.shape[1]))")),
+                ["dropout_forward", "dropout_backward"]),
+            # the pasted HW3 layers reach the network: a (1, M) db, an unflattened x, loss(X) in train mode
+            "hw3_layers_db_keepdims": ("hw3_layers", _edit(
+                hw4, "hw3_layers", ("db = dout.sum(axis=0)\n", "db = dout.sum(axis=0, keepdims=True)\n")),
+                ["FullyConnectedNet"]),
+            "hw3_layers_affine_without_flatten": ("hw3_layers", _edit(
+                hw4, "hw3_layers", ("out = x.reshape(x.shape[0], -1) @ w + b", "out = x @ w + b")),
+                ["FullyConnectedNet"]),
+            "fc_always_train_mode": _wrong(hw4, "fc_always_train_mode"),
+        },
+    }
+
+
+def _wrong(name: str, key: str) -> tuple[str, str, list[str]]:
+    """A mistake already in tests/variants' WRONG set that the visible checks now catch too."""
+    return variants(name).WRONG[key]
+
+
+def _cases():
+    for name, mistakes in _mistakes().items():
+        for key, (grade_id, source, tasks) in mistakes.items():
+            yield pytest.param(name, grade_id, source, tasks, id=f"{name}-{key}")
+
+
+def _correct_cases():
+    for name in ASSIGNMENTS:
+        for key, (grade_id, source) in variants(name).CORRECT.items():
+            yield pytest.param(name, grade_id, source, id=f"{name}-{key}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, grade_id, source, tasks", list(_cases()))
+def test_a_broken_contract_costs_points_and_fails_its_visible_check(name, grade_id, source, tasks, assignments,
+                                                                    perfect_notebooks, grade, tmp_path):
+    """tasks[0] is the function the contract belongs to; the others are what its mistake also reaches."""
+    notebook = with_cells(perfect_notebooks[name], {grade_id: source})
+    assert tasks[0] in lost_tasks(grade(assignments[name], notebook))  # the contract is worth points
+    report = validate(student_folder(tmp_path, assignments[name], notebook))
+    failing = {v.grade_id for v in report.visible if not v.passed}
+    assert not report.ready
+    assert f"test_{tasks[0]}" in failing, report.render()  # the function's own visible check says so
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, grade_id, source", list(_correct_cases()))
+def test_correct_alternatives_pass_every_visible_check(name, grade_id, source, assignments, perfect_notebooks,
+                                                       tmp_path):
+    report = validate(student_folder(tmp_path, assignments[name], with_cells(perfect_notebooks[name],
+                                                                              {grade_id: source})))
+    assert [v.grade_id for v in report.visible if not v.passed] == [], report.render()
+
+
+def test_every_mistake_is_a_real_edit():
+    """Each mistake differs from the source's cell (an edit that no longer applies fails loudly in _edit)."""
+    for name, mistakes in _mistakes().items():
+        for key, (grade_id, source, tasks) in mistakes.items():
+            assert source != _solutions(name)[grade_id], f"{name} {key}"
+            assert tasks and all(task in _solutions(name) for task in tasks), f"{name} {key}"
