@@ -53,7 +53,7 @@ def _two_d_default(name: str, rule: str, line: str) -> str:
 
 # {assignment: {mistake: (grade_id, cell source, tasks it must cost)}}; a source of None names a WRONG variant.
 def _mistakes() -> dict[str, dict[str, tuple[str, str, list[str]]]]:
-    hw4 = "hw4"
+    hw4, hw5 = "hw4", "hw5"
     return {
         "hw4": {
             # bn_param['running_mean'] stored as (1, D): out is right, rel_error broadcasts the running statistics
@@ -82,6 +82,27 @@ def _mistakes() -> dict[str, dict[str, tuple[str, str, list[str]]]]:
                 hw4, "hw3_layers", ("out = x.reshape(x.shape[0], -1) @ w + b", "out = x @ w + b")),
                 ["FullyConnectedNet"]),
             "fc_always_train_mode": _wrong(hw4, "fc_always_train_mode"),
+        },
+        "hw5": {
+            # pad 0: the padded copy filled through x_pad[:, :, pad:-pad, pad:-pad], empty when pad is 0
+            "conv_forward_pad0_through_negative_slices": ("conv_forward_naive", _edit(
+                hw5, "conv_forward_naive",
+                ('x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")',
+                 "x_pad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))\n    x_pad[:, :, pad:-pad, pad:-pad] = x")),
+                ["conv_forward_naive", "conv_backward_naive"]),
+            "conv_backward_unpads_with_negative_index": _wrong(hw5, "conv_backward_unpads_with_negative_index"),
+            # non-square images and windows: H and W (pool_height and pool_width) mixed up
+            "conv_forward_width_from_height": ("conv_forward_naive", _edit(
+                hw5, "conv_forward_naive", ("W_out = 1 + (W + 2 * pad", "W_out = 1 + (H + 2 * pad")),
+                ["conv_forward_naive", "conv_backward_naive"]),
+            "pool_forward_height_for_width": ("max_pool_forward_naive", _edit(
+                hw5, "max_pool_forward_naive", ("j * stride + pw]", "j * stride + ph]")),
+                ["max_pool_forward_naive"]),
+            "pool_backward_height_for_width": ("max_pool_backward_naive", _edit(
+                hw5, "max_pool_backward_naive", ("j * stride + pw]", "j * stride + ph]")),
+                ["max_pool_backward_naive"]),
+            # a stride other than the window's size
+            "pool_forward_stride_taken_as_window_size": _wrong(hw5, "pool_forward_stride_taken_as_window_size"),
         },
     }
 
