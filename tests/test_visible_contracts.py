@@ -51,10 +51,58 @@ def _two_d_default(name: str, rule: str, line: str) -> str:
     return _edit(name, rule, (line, line.replace("np.zeros_like(w)", "np.zeros((w.shape[0], w.shape[1]))")))
 
 
+RELU_FORWARD_2D_ONLY = '''\
+import numpy as np
+
+def relu_forward(x):
+    out = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[i, j] = max(0.0, x[i, j])
+    return out, x
+'''
+
+RELU_BACKWARD_2D_ONLY = '''\
+import numpy as np
+
+def relu_backward(dout, cache):
+    x = cache
+    dx = np.zeros_like(dout)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            if x[i, j] > 0:
+                dx[i, j] = dout[i, j]
+    return dx
+'''
+
+
 # {assignment: {mistake: (grade_id, cell source, tasks it must cost)}}; a source of None names a WRONG variant.
 def _mistakes() -> dict[str, dict[str, tuple[str, str, list[str]]]]:
-    hw4, hw5 = "hw4", "hw5"
+    hw1, hw2, hw4, hw5 = "hw1", "hw2", "hw4", "hw5"
     return {
+        "hw1": {
+            # one sample gives one log-density, shape (1,), not a 0-d array
+            "log_density_squeezed": ("gaussian_log_density", _edit(
+                hw1, "gaussian_log_density",
+                ("return -0.5 * (D * np.log(2 * np.pi) + log_det + mahalanobis)",
+                 "return np.squeeze(-0.5 * (D * np.log(2 * np.pi) + log_det + mahalanobis))")),
+                ["gaussian_log_density"]),
+            "numerical_gradient_ignores_h": _wrong(hw1, "numerical_gradient_ignores_h"),
+            "split_not_shuffled": _wrong(hw1, "split_not_shuffled"),
+        },
+        "hw2": {
+            # labels as a column (N, 1): list(...) == [...] still holds, the grader's shape check does not
+            "knn_labels_as_a_column": ("KNN", _edit(
+                hw2, "KNN", ("y_pred = np.zeros(num_test, dtype=np.int64)",
+                             "y_pred = np.zeros((num_test, 1), dtype=np.int64)")),
+                ["KNN", "cross_validate_knn"]),
+            "knn_predict_ignores_k": _wrong(hw2, "knn_predict_ignores_k"),
+        },
+        "hw3": {
+            # x of any shape: loops over rows and columns are right for a 2-D x only
+            "relu_forward_loops_for_2d_only": ("relu_forward", RELU_FORWARD_2D_ONLY, ["relu_forward"]),
+            "relu_backward_loops_for_2d_only": ("relu_backward", RELU_BACKWARD_2D_ONLY, ["relu_backward"]),
+        },
         "hw4": {
             # bn_param['running_mean'] stored as (1, D): out is right, rel_error broadcasts the running statistics
             "batchnorm_running_statistics_keepdims": ("batchnorm_forward", _edit(
