@@ -51,6 +51,17 @@ def _two_d_default(name: str, rule: str, line: str) -> str:
     return _edit(name, rule, (line, line.replace("np.zeros_like(w)", "np.zeros((w.shape[0], w.shape[1]))")))
 
 
+GRADIENT_IN_THETAS_DTYPE = '''\
+import numpy as np
+
+def squared_error_gradient(theta, X, y):
+    residuals = X @ theta - y
+    grad = np.zeros_like(theta)
+    for j in range(len(theta)):
+        grad[j] = np.mean(residuals * X[:, j])
+    return grad
+'''
+
 RELU_FORWARD_2D_ONLY = '''\
 import numpy as np
 
@@ -87,6 +98,13 @@ def _mistakes() -> dict[str, dict[str, tuple[str, str, list[str]]]]:
                 ("return -0.5 * (D * np.log(2 * np.pi) + log_det + mahalanobis)",
                  "return np.squeeze(-0.5 * (D * np.log(2 * np.pi) + log_det + mahalanobis))")),
                 ["gaussian_log_density"]),
+            # X is not changed: centring it in place
+            "log_density_centres_X_in_place": ("gaussian_log_density", _edit(
+                hw1, "gaussian_log_density", ("centred = X - mean\n", "centred = X\n    centred -= mean\n")),
+                ["gaussian_log_density"]),
+            # integer inputs: a gradient filled into np.zeros_like(theta) is truncated to integers
+            "gradient_in_an_integer_array": ("squared_error_gradient", GRADIENT_IN_THETAS_DTYPE,
+                                             ["squared_error_gradient"]),
             "numerical_gradient_ignores_h": _wrong(hw1, "numerical_gradient_ignores_h"),
             "split_not_shuffled": _wrong(hw1, "split_not_shuffled"),
         },
