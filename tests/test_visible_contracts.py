@@ -7,12 +7,14 @@ windows for convolution and pooling, test mode using the running statistics. The
 ``rel_error`` broadcasts, so a visible check that only compares numbers lets a wrong shape
 through; the grader's ``assert_close`` does not.
 
-For each contract, ``MISTAKES`` holds a plausible mistake that breaks it and nothing else.
-Each one, pasted into a solved release:
+For each contract, ``_mistakes()`` holds a plausible mistake that breaks it and nothing else
+(new ones, and WRONG variants of tests/variants that no visible check caught before). Each one,
+pasted into a solved release:
 
-* loses the points of exactly its tasks in the hidden suite (the contract is worth points), and
-* fails the visible test cell of the function it is in when ``autograder validate`` runs it
-  (so the student hears of it before submitting, without seeing a hidden value).
+* loses the points of its function in the hidden suite (the contract is worth points), and of
+  no task outside its list (the functions that call it), and
+* fails the visible test cell of that function when ``autograder validate`` runs it (so the
+  student hears of it before submitting, without seeing a hidden value).
 
 Every correct alternative in ``tests/variants`` still passes every visible check: a check
 that fails correct code is worse than none.
@@ -194,9 +196,10 @@ def _correct_cases():
 @pytest.mark.parametrize("name, grade_id, source, tasks", list(_cases()))
 def test_a_broken_contract_costs_points_and_fails_its_visible_check(name, grade_id, source, tasks, assignments,
                                                                     perfect_notebooks, grade, tmp_path):
-    """tasks[0] is the function the contract belongs to; the others are what its mistake also reaches."""
+    """tasks[0] is the function the contract belongs to; the others are what its mistake may also reach."""
     notebook = with_cells(perfect_notebooks[name], {grade_id: source})
-    assert tasks[0] in lost_tasks(grade(assignments[name], notebook))  # the contract is worth points
+    lost = lost_tasks(grade(assignments[name], notebook))
+    assert tasks[0] in lost and lost <= set(tasks), lost  # the contract is worth points, and only its own
     report = validate(student_folder(tmp_path, assignments[name], notebook))
     failing = {v.grade_id for v in report.visible if not v.passed}
     assert not report.ready
