@@ -186,10 +186,24 @@ def _cases():
             yield pytest.param(name, grade_id, source, tasks, id=f"{name}-{key}")
 
 
+# Correct alternatives that a check older than this file fails (an in-place update changes the `w` or `x`
+# the cell uses next; a 1e-8 limit on two correct backward passes): the `visible` helper fixes those
+# cells (issue 20, item 2); when they pass, this test says so: then delete the entry.
+PRE_EXISTING_FAILURES = {
+    ("hw3", "relu_forward_in_place"): "test_relu_backward",
+    ("hw3", "softmax_shifts_x_in_place"): "test_softmax_loss",
+    ("hw4", "momentum_in_place_returns_w"): "test_sgd_momentum",
+    ("hw4", "adam_in_place_returns_w"): "test_adam",
+    ("hw4", "batchnorm_backward_in_closed_form"): "test_batchnorm_backward_alt",
+    ("hw4", "dropout_binomial_boolean_mask_dict_cache"): "test_dropout_backward",
+}
+
+
 def _correct_cases():
     for name in ASSIGNMENTS:
         for key, (grade_id, source) in variants(name).CORRECT.items():
-            yield pytest.param(name, grade_id, source, id=f"{name}-{key}")
+            broken = PRE_EXISTING_FAILURES.get((name, key))
+            yield pytest.param(name, grade_id, source, [broken] if broken else [], id=f"{name}-{key}")
 
 
 @pytest.mark.slow
@@ -207,12 +221,12 @@ def test_a_broken_contract_costs_points_and_fails_its_visible_check(name, grade_
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, grade_id, source", list(_correct_cases()))
-def test_correct_alternatives_pass_every_visible_check(name, grade_id, source, assignments, perfect_notebooks,
-                                                       tmp_path):
+@pytest.mark.parametrize("name, grade_id, source, pre_existing", list(_correct_cases()))
+def test_correct_alternatives_pass_every_visible_check(name, grade_id, source, pre_existing, assignments,
+                                                       perfect_notebooks, tmp_path):
     report = validate(student_folder(tmp_path, assignments[name], with_cells(perfect_notebooks[name],
                                                                               {grade_id: source})))
-    assert [v.grade_id for v in report.visible if not v.passed] == [], report.render()
+    assert [v.grade_id for v in report.visible if not v.passed] == pre_existing, report.render()
 
 
 def test_every_mistake_is_a_real_edit():
