@@ -103,7 +103,7 @@ def _mistakes() -> dict[str, dict[str, tuple[str, str, list[str]]]]:
             # X is not changed: centring it in place
             "log_density_centres_X_in_place": ("gaussian_log_density", _edit(
                 hw1, "gaussian_log_density", ("centred = X - mean\n", "centred = X\n    centred -= mean\n")),
-                ["gaussian_log_density"]),
+                ["gaussian_log_density", "predict_max_likelihood"]),
             # integer inputs: a gradient filled into np.zeros_like(theta) is truncated to integers
             "gradient_in_an_integer_array": ("squared_error_gradient", GRADIENT_IN_THETAS_DTYPE,
                                              ["squared_error_gradient"]),
@@ -120,7 +120,7 @@ def _mistakes() -> dict[str, dict[str, tuple[str, str, list[str]]]]:
         },
         "hw3": {
             # x of any shape: loops over rows and columns are right for a 2-D x only
-            "relu_forward_loops_for_2d_only": ("relu_forward", RELU_FORWARD_2D_ONLY, ["relu_forward"]),
+            "relu_forward_loops_for_2d_only": ("relu_forward", RELU_FORWARD_2D_ONLY, ["relu_forward", "relu_backward"]),
             "relu_backward_loops_for_2d_only": ("relu_backward", RELU_BACKWARD_2D_ONLY, ["relu_backward"]),
         },
         "hw4": {
@@ -186,9 +186,10 @@ def _cases():
             yield pytest.param(name, grade_id, source, tasks, id=f"{name}-{key}")
 
 
-# Correct alternatives that a check older than this file fails (an in-place update changes the `w` or `x`
-# the cell uses next; a 1e-8 limit on two correct backward passes): the `visible` helper fixes those
-# cells (issue 20, item 2); when they pass, this test says so: then delete the entry.
+# Correct alternatives that a check older than this file fails, always or for some random states (an
+# in-place update changes the `w` or `x` the cell uses next; a 1e-8 limit on two correct backward passes;
+# the network's gradient check under batch norm): the `visible` helper fixes those cells (issue 20,
+# item 2). Only these cells may fail, and only for these alternatives; every check added here must pass.
 PRE_EXISTING_FAILURES = {
     ("hw3", "relu_forward_in_place"): "test_relu_backward",
     ("hw3", "softmax_shifts_x_in_place"): "test_softmax_loss",
@@ -196,6 +197,7 @@ PRE_EXISTING_FAILURES = {
     ("hw4", "adam_in_place_returns_w"): "test_adam",
     ("hw4", "batchnorm_backward_in_closed_form"): "test_batchnorm_backward_alt",
     ("hw4", "dropout_binomial_boolean_mask_dict_cache"): "test_dropout_backward",
+    ("hw4", "fc_cs231n_sandwich_helpers_and_randn"): "test_FullyConnectedNet",  # np.random.randn: some runs
 }
 
 
@@ -226,7 +228,7 @@ def test_correct_alternatives_pass_every_visible_check(name, grade_id, source, p
                                                        perfect_notebooks, tmp_path):
     report = validate(student_folder(tmp_path, assignments[name], with_cells(perfect_notebooks[name],
                                                                               {grade_id: source})))
-    assert [v.grade_id for v in report.visible if not v.passed] == pre_existing, report.render()
+    assert set(v.grade_id for v in report.visible if not v.passed) <= set(pre_existing), report.render()
 
 
 def test_every_mistake_is_a_real_edit():
