@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder import check_visible
 from autograder.assignment import Assignment, load_assignment
-from autograder.check_visible import SWEEPS
 from autograder.errors import UnusableInput
 from autograder.notebook import Cell, read_notebook
 
@@ -211,8 +211,6 @@ def check_assignment(name: str, course_file: Path | None = None, *, sandbox: boo
 
     ``sweeps``: seed sweeps for the visible tests on correct code (default
     ``check_visible.SWEEPS``, the released seeds included; 1 runs the released seeds only)."""
-    from autograder import check_visible
-
     from autograder.course import CourseConfigError, find_course_file, load_course
 
     assignment = load_assignment(name, course_file)
@@ -300,7 +298,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "gradings and the visible tests on correct code (faster)")
     parser.add_argument("--sweeps", type=int, default=None, metavar="N",
                         help=f"seed sweeps for the visible tests on correct code, the released seeds included "
-                             f"(default: {SWEEPS})")
+                             f"(default: {check_visible.SWEEPS})")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -259,7 +259,7 @@ def notebook_problems(assignment: Assignment, correct: CorrectNotebook, sweeps: 
             if failing or result.grader_errors or result.score != result.max_score:
                 problems.append(f"{where}: the grade {what} is {result.score:g} of {result.max_score:g}, not full: "
                                 + "; ".join(failing[:3] or result.grader_errors[:1]))
-        for sweep, grade_id, message in sweep_failures(assignment, path, range(1, sweeps)):
+        for sweep, grade_id, message in (sweep_failures(assignment, path, range(1, sweeps)) if sweeps > 1 else []):
             if grade_id:
                 problems.append(f"{where}: visible test cell `{grade_id}` fails correct code ({what}) in seed sweep "
                                 f"{sweep} (every seed names another random stream): {message}. Make it pass for any "
