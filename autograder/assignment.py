@@ -7,6 +7,8 @@ By convention, for assignment ``hw1`` in the course root::
     assignments/hw1/*.py         support files students get (not make_*.py)
     reference/hw1/__init__.py    the hidden reference (importable as reference.hw1)
     reference/hw1/test_hw1.py    the hidden pytest suite
+    reference/hw1/alternatives.py  correct alternatives ``autograder check`` runs (optional;
+                                 not in the Gradescope zip, not part of the grading)
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from pathlib import Path
 
 from autograder.errors import UnusableInput
 from autograder.sandbox.process import Limits
+
+ALTERNATIVES_FILE = "alternatives.py"
+"""``reference/<name>/alternatives.py``: the correct alternatives ``autograder check`` runs
+(``CORRECT = {name: (grade_id, cell_source)}``); used by check only, never by grading."""
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,17 @@ class Assignment:
     stdout_visibility: str = "hidden"
     title: str = ""
 
+    @property
+    def alternatives(self) -> Path:
+        """The correct alternatives' module (it may not exist)."""
+        return self.reference_package / ALTERNATIVES_FILE
+
     def hidden_hash(self) -> str:
         """SHA-256 over the hidden suite, the reference and the source notebook:
-        a grading is current only while this is unchanged."""
+        a grading is current only while this is unchanged (the correct alternatives,
+        which only ``check`` runs, are not part of it)."""
         digest = hashlib.sha256()
-        files = sorted(p for p in self.reference_package.rglob("*.py")) + [self.source_notebook]
+        files = sorted(p for p in self.reference_package.rglob("*.py") if p != self.alternatives) + [self.source_notebook]
         for path in files:
             digest.update(path.relative_to(self.course_root).as_posix().encode())
             digest.update(path.read_bytes())

@@ -13,7 +13,12 @@ Checks that the source notebook, the hidden suite, the reference and
   ``### BEGIN HIDDEN TESTS`` copy of the tests;
 * graded in the sandbox, the source notebook earns full marks, the blank
   release 0, and notebooks whose functions compute nothing (return None,
-  zeros of the wrong size, or their first argument) 0.
+  zeros of the wrong size, or their first argument) 0;
+* no visible check fails correct code: the source's solutions and every correct
+  alternative of ``reference/<name>/alternatives.py`` are "Ready" in
+  ``autograder validate``, earn full marks, and pass every visible test cell in
+  every seed sweep (each seed the run uses names another random stream; see
+  ``autograder.check_visible`` for how, and docs/authoring.md).
 
 ``release``, ``gradescope`` and ``batch`` run the same check (remembered per
 content, so it costs once) and refuse to go on while it finds a problem.
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder import check_visible
 from autograder.assignment import Assignment, load_assignment
 from autograder.errors import UnusableInput
 from autograder.notebook import Cell, read_notebook
@@ -49,6 +55,10 @@ class CheckReport:
     points: float = 0.0
     sandboxed: bool = False
     """Whether the source, blank and do-nothing notebooks were graded in the sandbox."""
+    alternatives: int = 0
+    """Correct alternatives run (validate, grade, seed sweeps) besides the source's solutions."""
+    sweeps: int = 0
+    """Seed sweeps the visible tests of every correct notebook passed (0: not run)."""
 
     @property
     def ok(self) -> bool:
@@ -195,8 +205,12 @@ def _budget_warnings(assignment: Assignment, tasks: set[str]) -> list[str]:
     return []
 
 
-def check_assignment(name: str, course_file: Path | None = None, *, sandbox: bool = True) -> CheckReport:
-    """Check assignment ``name`` of the course; raises UnusableInput when its files cannot be found."""
+def check_assignment(name: str, course_file: Path | None = None, *, sandbox: bool = True,
+                     sweeps: int | None = None) -> CheckReport:
+    """Check assignment ``name`` of the course; raises UnusableInput when its files cannot be found.
+
+    ``sweeps``: seed sweeps for the visible tests on correct code (default
+    ``check_visible.SWEEPS``, the released seeds included; 1 runs the released seeds only)."""
     from autograder.course import CourseConfigError, find_course_file, load_course
 
     assignment = load_assignment(name, course_file)
@@ -225,6 +239,11 @@ def check_assignment(name: str, course_file: Path | None = None, *, sandbox: boo
     elif sandbox and not report.problems:
         report.problems += _sandbox_problems(assignment, float(policy.max_points))
         report.sandboxed = True
+        if not report.problems:
+            sweeps = check_visible.SWEEPS if sweeps is None else max(1, sweeps)
+            report.problems += check_visible.visible_problems(assignment, sweeps)
+            report.alternatives = len(check_visible.correct_alternatives(assignment))
+            report.sweeps = 0 if report.problems else sweeps
     return report
 
 
@@ -234,7 +253,7 @@ def _fingerprint(assignment: Assignment) -> str:
 
     digest = hashlib.sha256(assignment.hidden_hash().encode())
     course_file = assignment.course_root / "course.yaml"
-    for path in (course_file, *assignment.support_files):
+    for path in (course_file, assignment.alternatives, *assignment.support_files):
         if path.exists():
             digest.update(path.read_bytes())
     package = Path(autograder.__file__).parent
@@ -275,14 +294,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", nargs="+", help="assignment name(s) from course.yaml, e.g. hw1")
     parser.add_argument("--course", type=Path, default=None, help="course.yaml (default: found from here upward)")
     parser.add_argument("--no-sandbox", action="store_true",
-                        help="skip grading the source, blank and do-nothing notebooks in the sandbox (faster)")
+                        help="skip everything that runs notebooks in the sandbox: the source, blank and do-nothing "
+                             "gradings and the visible tests on correct code (faster)")
+    parser.add_argument("--sweeps", type=int, default=None, metavar="N",
+                        help=f"seed sweeps for the visible tests on correct code, the released seeds included "
+                             f"(default: {check_visible.SWEEPS})")
 
 
 def run(args: argparse.Namespace) -> int:
     worst = 0
     for name in args.assignment:
         try:
-            report = check_assignment(name, args.course, sandbox=not args.no_sandbox)
+            report = check_assignment(name, args.course, sandbox=not args.no_sandbox, sweeps=args.sweeps)
         except UnusableInput as exc:
             print(f"error: {exc}", file=sys.stderr)
             worst = 2
@@ -291,7 +314,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: warning: {warning}")
         if report.ok:
             print(f"{name}: ok - {report.tests} tests, {report.points:g} points, notebook, suite and course.yaml agree"
-                  + ("; source full marks, blank and do-nothing notebooks 0" if report.sandboxed else ""))
+                  + ("; source full marks, blank and do-nothing notebooks 0" if report.sandboxed else "")
+                  + (f"; the source and {report.alternatives} correct alternatives ready in validate, full marks, "
+                     f"visible tests pass under {report.sweeps} seed sweeps" if report.sweeps else ""))
         else:
             print(f"{name}: {len(report.problems)} problem(s):")
             for problem in report.problems:

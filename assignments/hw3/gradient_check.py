@@ -14,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["eval_numerical_gradient", "eval_numerical_gradient_array", "grad_check_sparse", "rel_error"]
+__all__ = ["eval_numerical_gradient", "eval_numerical_gradient_array", "grad_check_sparse", "grad_error",
+           "rel_error"]
 
 
 def rel_error(x, y) -> float:
@@ -30,6 +31,34 @@ def rel_error(x, y) -> float:
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def grad_error(numeric, analytic, scale=None) -> float:
+    """How far an analytic gradient is from a numerical one, relative to the gradient's size:
+    max over entries of |numeric - analytic|, divided by max(1e-8, scale).
+
+    Use this, not rel_error, to compare gradients. rel_error divides each entry by
+    its own size, so an entry whose true value is 0 (or nearly) compares the
+    numerical gradient's rounding noise (about 1e-16 * |f| / h) with itself and can
+    fail a correct gradient. Here every entry is measured against the scale of the
+    whole gradient.
+
+    Inputs:
+    - numeric, analytic: arrays of the same shape (d1, ..., dk).
+    - scale: the gradient's size; by default the largest |entry| of either array.
+      For a model pass the largest |entry| over ALL its parameters' gradients,
+      so that a parameter whose true gradient is 0 (a bias followed by batch
+      norm) is checked against the model's scale, not against its own noise.
+
+    Returns:
+    - a float; a correct gradient checked with h = 1e-5 in float64 gives about
+      1e-9 or less, a wrong one about 1e-2 or more.
+    """
+    numeric = np.asarray(numeric, dtype=np.float64)
+    analytic = np.asarray(analytic, dtype=np.float64)
+    if scale is None:
+        scale = max(np.max(np.abs(numeric), initial=0.0), np.max(np.abs(analytic), initial=0.0))
+    return float(np.max(np.abs(numeric - analytic), initial=0.0) / max(1e-8, float(scale)))
 
 
 def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, verbose: bool = True,

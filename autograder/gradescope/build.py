@@ -7,7 +7,8 @@ page. The zip holds, at its root::
     pyproject.toml, autograder/     the platform
     course.yaml                     the course's rules (late days, visibility, limits)
     reference/__init__.py
-    reference/hw1/                  hw1's hidden reference and hidden tests (locked to root by setup.sh)
+    reference/hw1/                  hw1's hidden reference and hidden tests (locked to root by setup.sh;
+                                    not alternatives.py, the correct alternatives only `check` runs)
     assignments/hw1/hw1.ipynb       the RELEASED notebook (no solutions, no hidden tests): the grader
                                     reads its cell structure to restore locked instructor cells
     assignments/hw1/<support files> the data helpers students also get
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import autograder
+from autograder.assignment import ALTERNATIVES_FILE
 from autograder.errors import UnusableInput
 from autograder.grades.errors import GradesInputError
 
@@ -103,6 +105,8 @@ def zip_entries(assignment: Any, released: dict[str, Any], roster: bytes | None 
     package = Path(assignment.reference_package)
     for path in sorted(package.rglob("*")):
         rel = path.relative_to(package)
+        if rel.as_posix() == ALTERNATIVES_FILE:
+            continue  # correct alternatives: for `autograder check`, not for grading
         if path.is_file() and not any(p in SKIP_PARTS for p in rel.parts) and path.suffix not in (".pyc", ".pyo"):
             entries[f"reference/{name}/{rel.as_posix()}"] = (path.read_bytes(), 0o644)
     folder = f"assignments/{name}"
