@@ -144,7 +144,7 @@ def test_feedback_is_what_gradescope_shows_one_file_per_sid(local_class, tmp_pat
     wrong = grade_submission(hw1, local_class["root"] / "subs" / f"{SIDS[2]}.ipynb")
     shown = to_gradescope(wrong)
     text = (out / f"{SIDS[2]}.md").read_text()
-    assert shown["output"] in text  # the very Markdown of the Gradescope run
+    assert shown["output"] in text  # the very Markdown of the Gradescope run, "what kind of check failed" included
     hidden = shown["tests"][number - 1]
     visible = [t for t in shown["tests"] if t["visibility"] != "hidden" and t is not hidden]
     assert visible and all(f"{t['name']} ({t['score']:g} / {t['max_score']:g})" in text for t in visible)
@@ -155,13 +155,14 @@ def test_feedback_is_what_gradescope_shows_one_file_per_sid(local_class, tmp_pat
     with sqlite3.connect(db) as con:
         con.execute("ALTER TABLE tests DROP COLUMN visibility")
         con.execute("ALTER TABLE tests DROP COLUMN description")
+        con.execute("ALTER TABLE tests DROP COLUMN kind")
     with Gradebook(db, readonly=True) as book:
         gid = book.current_rows("hw1")[0].grading_id
         assert {t.visibility for t in book.result_of(gid, "hw1").tests} == {"after_published"}
     assert main(["feedback", "hw1", "--db", str(db), "--out", str(tmp_path / "fb2"),
                  "--course", str(local_class["course"])]) == 0
     with sqlite3.connect(db) as con:
-        assert {"visibility", "description"} <= {r[1] for r in con.execute("PRAGMA table_info(tests)")}
+        assert {"visibility", "description", "kind"} <= {r[1] for r in con.execute("PRAGMA table_info(tests)")}
 
 
 # ------------------------------------------------------------------ item 10: report.html

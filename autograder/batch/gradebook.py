@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS tests (
     output      TEXT NOT NULL,
     visibility  TEXT NOT NULL DEFAULT 'after_published',
     description TEXT NOT NULL DEFAULT '',
+    kind        TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (grading_id, number)
 );
 """
@@ -80,7 +81,8 @@ CREATE TABLE IF NOT EXISTS tests (
 # Columns added after the first release, with their defaults: a gradebook written before them
 # gets them on its next writable open (ALTER TABLE keeps its rows); a read-only open reads the defaults.
 ADDED_COLUMNS = {"tests": (("visibility", "TEXT NOT NULL DEFAULT 'after_published'"),
-                           ("description", "TEXT NOT NULL DEFAULT ''"))}
+                           ("description", "TEXT NOT NULL DEFAULT ''"),
+                           ("kind", "TEXT NOT NULL DEFAULT ''"))}
 
 
 def now_iso() -> str:
@@ -230,7 +232,7 @@ class Gradebook:
             raise KeyError(grading_id)
         have = self._columns("tests")
         extra = ", ".join(c if c in have else f"{d!r}" for c, d in
-                          (("visibility", "after_published"), ("description", "")))
+                          (("visibility", "after_published"), ("description", ""), ("kind", "")))
         tests = [TestOutcome(*row) for row in self.db.execute(
             f"SELECT name, task, score, max_score, status, output, {extra} FROM tests WHERE grading_id = ? "
             "ORDER BY number", (grading_id,))]
@@ -281,9 +283,9 @@ class Gradebook:
                  result.isolation, result.execution_time, json.dumps(timings))).lastrowid
             db.executemany(
                 "INSERT INTO tests (grading_id, number, name, task, score, max_score, status, output, visibility,"
-                " description) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " description, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(grading_id, n, t.name, t.task, t.score, t.max_score, t.status, t.output, t.visibility,
-                  t.description) for n, t in enumerate(result.tests, start=1)])
+                  t.description, t.kind) for n, t in enumerate(result.tests, start=1)])
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
