@@ -348,10 +348,12 @@ def rename_identifiers(code: str) -> str:
     renamed as a copier's editor would (formatting and comments kept)."""
     keep = {"np", "range", "len", "int", "round", "float", "tuple", "None", "True", "False", "def", "return",
             "for", "in", "if", "else", "while", "not", "is", "and", "or", "import", "lambda",
-            "squared_error_loss", "squared_error_gradient", "fit_least_squares", "polynomial_features"}
-    out = []
+            "squared_error_loss", "squared_error_gradient", "fit_least_squares", "polynomial_features",
+            "dtype", "axis", "keepdims", "flags", "op_flags"}  # keyword arguments are numpy's
+    out: list[tuple[int, str]] = []
     for t in tokenize.generate_tokens(io.StringIO(code).readline):
-        if t.type == tokenize.NAME and t.string not in keep and not _after_dot(out):
+        graded_name = bool(out) and out[-1][1] == "def"  # the grader calls it by this name
+        if t.type == tokenize.NAME and t.string not in keep and not _after_dot(out) and not graded_name:
             out.append((tokenize.NAME, "my_" + t.string[::-1]))
         else:
             out.append((t.type, t.string))

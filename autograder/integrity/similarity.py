@@ -144,21 +144,9 @@ class Template:
 
 
 # ----------------------------------------------------------------- normalization
-def _bound_names(node: ast.AST) -> set[str]:
-    """Names a function (or a cell) binds: parameters, assignment and loop targets, nested defs."""
-    names: set[str] = set()
-    for n in ast.walk(node):
-        t = type(n)
-        if t is ast.Name:
-            if not isinstance(n.ctx, ast.Load):
-                names.add(n.id)
-        elif t is ast.arg:
-            names.add(n.arg)
-        elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef) and n is not node:
-            names.add(n.name)
-        elif t is ast.ExceptHandler and n.name:
-            names.add(n.name)
-    return names
+_KNOWN = frozenset(dir(__import__("builtins"))) | {"np", "numpy", "math", "scipy", "random"}
+"""Names kept as themselves where they are called or their attributes used (``len(x)``,
+``np.sum``); every other name is a variable, abstracted to one token."""
 
 
 def _base_name(node: ast.AST) -> str:
@@ -167,54 +155,29 @@ def _base_name(node: ast.AST) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
-def _effects(stmt: ast.stmt) -> tuple[set[str], set[str], bool]:
-    """(names read, names written, is a barrier): what decides whether two statements may swap.
+class _Effects:
+    """What a statement reads and writes, and whether it is a barrier: decides whether two
+    statements may swap. Writing ``x[i]``, ``x.attr`` or calling ``x.append`` writes ``x``;
+    random draws share one pseudo-name (their order matters); a bare expression statement
+    may do anything; return, raise, break and continue keep every statement on their side."""
 
-    Writing ``x[i]``, ``x.attr`` or calling ``x.append`` writes ``x``; random draws share one
-    pseudo-name (their order matters); a bare expression statement may do anything; return,
-    raise, break and continue keep every statement on their side."""
-    reads: set[str] = set()
-    writes: set[str] = set()
-    barrier = type(stmt) is ast.Expr
-    if barrier:
-        reads.add("<effects>")
-        writes.add("<effects>")
-    for n in ast.walk(stmt):
-        t = type(n)
-        if t is ast.Name:
-            if isinstance(n.ctx, ast.Load):
-                reads.add(n.id)
-            else:
-                writes.add(n.id)
-        elif t in (ast.Subscript, ast.Attribute):
-            if not isinstance(n.ctx, ast.Load):
-                base = _base_name(n)
-                writes.add(base)
-                reads.add(base)
-            elif t is ast.Attribute and n.attr in _RNG:
-                reads.add("<rng>")
-                writes.add("<rng>")
-        elif t is ast.Call:
-            func = n.func
-            if isinstance(func, ast.Attribute) and func.attr in _MUTATORS:
-                writes.add(_base_name(func.value))
-        elif t is ast.AugAssign:
-            reads.add(_base_name(n.target))
-        elif t in _BARRIERS:
-            barrier = True
-        elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            writes.add(n.name)
-        elif t in (ast.Import, ast.ImportFrom):
-            writes.update((a.asname or a.name).split(".")[0] for a in n.names)
-    writes.discard("")
-    return reads, writes, barrier
+    __slots__ = ("reads", "writes", "barrier")
+
+    def __init__(self) -> None:
+        self.reads: set[str] = set()
+        self.writes: set[str] = set()
+        self.barrier = False
+
+    def merge(self, other: "_Effects") -> None:
+        self.reads |= other.reads
+        self.writes |= other.writes
+        self.barrier = self.barrier or other.barrier
 
 
-def _conflict(a: tuple, b: tuple) -> bool:
-    """Must statement b stay after statement a? (their effects: reads, writes, barrier)"""
-    ra, wa, ba = a
-    rb, wb, bb = b
-    return ba or bb or not wa.isdisjoint(rb) or not wa.isdisjoint(wb) or not ra.isdisjoint(wb)
+def _conflict(a: _Effects, b: _Effects) -> bool:
+    """Must statement b stay after statement a?"""
+    return a.barrier or b.barrier or not a.writes.isdisjoint(b.reads) or not a.writes.isdisjoint(b.writes) \
+        or not a.reads.isdisjoint(b.writes)
 
 
 def _canonical_order(items: list[tuple]) -> list[tuple]:
@@ -260,21 +223,38 @@ def _ignorable(stmt: ast.stmt) -> bool:
 class _Normalizer:
     """Turns one function's (or cell's) AST into canonical tokens with their source lines."""
 
-    def __init__(self, node: ast.AST, given: Counter | None, first_line: int):
-        self.locals = _bound_names(node)
+    def __init__(self, given: Counter | None, first_line: int):
         self.given = Counter(given) if given else Counter()
         self.keys: list[tuple] = []
         self.offset = first_line - 1
+        self.effects = _Effects()
 
     # expressions --------------------------------------------------------
+    def _name(self, node: ast.Name, known: bool) -> list[int]:
+        if isinstance(node.ctx, ast.Load):
+            self.effects.reads.add(node.id)
+        else:
+            self.effects.writes.add(node.id)
+        return [tok("n:" + node.id)] if known and node.id in _KNOWN else [VAR]
+
     def ex(self, node: ast.AST) -> list[int]:
         t = type(node)
         if t is ast.Name:
-            return [VAR] if node.id in self.locals else [tok("n:" + node.id)]
+            return self._name(node, False)
         if t is ast.Constant:
             return [tok("c:" + _const(node.value))]
-        if t is ast.Attribute:
-            return self.ex(node.value) + [tok("." + node.attr)]
+        if t is ast.Attribute or t is ast.Subscript:
+            if not isinstance(node.ctx, ast.Load):
+                base = _base_name(node)
+                self.effects.writes.add(base)
+                self.effects.reads.add(base)
+            if t is ast.Subscript:
+                return [tok("[]")] + self.ex(node.value) + self.ex(node.slice)
+            if node.attr in _RNG:
+                self.effects.reads.add("<rng>")
+                self.effects.writes.add("<rng>")
+            value = self._name(node.value, True) if type(node.value) is ast.Name else self.ex(node.value)
+            return value + [tok("." + node.attr)]
         if t is ast.BinOp:
             op = type(node.op)
             if op in _COMMUTATIVE:
@@ -299,7 +279,10 @@ class _Normalizer:
                 out += p
             return out
         if t is ast.Call:
-            out = [tok(f"call:{len(node.args)}")] + self.ex(node.func)
+            func = node.func
+            if type(func) is ast.Attribute and func.attr in _MUTATORS:
+                self.effects.writes.add(_base_name(func.value))
+            out = [tok(f"call:{len(node.args)}")] + (self._name(func, True) if type(func) is ast.Name else self.ex(func))
             for a in node.args:
                 out += self.ex(a)
             for kw in sorted((self.ex(k) for k in node.keywords)):
@@ -308,7 +291,10 @@ class _Normalizer:
         if t is ast.keyword:
             return [tok(f"kw:{node.arg}")] + self.ex(node.value)
         if t is ast.arg:
+            self.effects.writes.add(node.arg)
             return [VAR]
+        if t in (ast.Yield, ast.YieldFrom, ast.Await):
+            self.effects.barrier = True
         out = [tok(t.__name__)]
         for name in node._fields:
             value = getattr(node, name, None)
@@ -335,14 +321,17 @@ class _Normalizer:
             tokens: list[int] = []
             starts: list[int] = []
             ends: list[int] = []
+            outer, self.effects = self.effects, _Effects()
             self.stmt(stmt, tokens, starts, ends)
+            effects, self.effects = self.effects, outer
             if not tokens:
                 continue
             key = tuple(tokens)
             self.keys.append(key)
             if isinstance(stmt, _SIMPLE) and self._take_given(key):
                 continue
-            items.append((key, tokens, starts, ends, _effects(stmt)))
+            outer.merge(effects)
+            items.append((key, tokens, starts, ends, effects))
         out: tuple[list[int], list[int], list[int]] = ([], [], [])
         for _, tokens, starts, ends, _ in _canonical_order(items):
             out[0].extend(tokens)
@@ -361,9 +350,10 @@ class _Normalizer:
         """A compound statement's key with nothing removed (as the release's is collected)."""
         given, self.given = self.given, Counter()
         keys, self.keys = self.keys, []
+        effects, self.effects = self.effects, _Effects()
         tokens: list[int] = []
         self.stmt(stmt, tokens, [], [])
-        self.given, self.keys = given, keys
+        self.given, self.keys, self.effects = given, keys, effects
         return tuple(tokens)
 
     def _add(self, out: tuple, tokens: list[int], first: int, last: int) -> None:
@@ -388,6 +378,7 @@ class _Normalizer:
                 head += self.ex(target)
             self._add(out, head + self.ex(s.value), line, last)
         elif t is ast.AugAssign:  # x += y is x = x + y
+            self.effects.reads.add(_base_name(s.target))
             value = ast.BinOp(left=s.target, op=s.op, right=s.value)
             self._add(out, [tok("=:1")] + self.ex(s.target) + self.ex(value), line, last)
         elif t is ast.AnnAssign:
@@ -429,17 +420,25 @@ class _Normalizer:
                     self._add(out, [tok(name)], line, line)
                     self._body(part, out)
         elif t in (ast.FunctionDef, ast.AsyncFunctionDef):
+            self.effects.writes.add(s.name)
             self._add(out, self.header(s), line, line)
             self._body(_without_docstring(s.body), out)
         elif t is ast.ClassDef:
+            self.effects.writes.add(s.name)
             self._add(out, [tok("class")] + [x for b in s.bases for x in self.ex(b)], line, line)
             self._body(_without_docstring(s.body), out)
         else:
+            if t in _BARRIERS or t is ast.Expr:
+                self.effects.barrier = True
+            if t in (ast.Import, ast.ImportFrom):
+                self.effects.writes.update((a.asname or a.name).split(".")[0] for a in s.names)
             self._add(out, self.ex(s), line, last)
 
     def header(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[int]:
         a = node.args
         count = len(a.posonlyargs) + len(a.args) + len(a.kwonlyargs)
+        for arg in a.posonlyargs + a.args + a.kwonlyargs:
+            self.effects.writes.add(arg.arg)
         return [tok(f"def:{count}:{a.vararg is not None}:{a.kwarg is not None}")]  # defaults are the release's
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[int], list[int], list[int]]:
@@ -478,15 +477,25 @@ def _lines(text: str, first: int, last: int) -> str:
     return "".join(text.splitlines(keepends=True)[first - 1:last])
 
 
+def _parse(code: str) -> tuple[str, ast.Module]:
+    """The code (IPython magics made plain Python only when it does not parse as is) and its AST."""
+    try:
+        return code, ast.parse(code)
+    except SyntaxError:
+        from autograder.notebook import to_plain_python
+
+        plain = to_plain_python(code)
+        if plain == code:
+            raise
+        return plain, ast.parse(plain)
+
+
 def code_units(code: str, *, given: dict[str, Counter] | None = None, cell_id: str = "",
                header_names: bool = False) -> list[Unit]:
     """The units of one cell or file: each top-level function, each method of a class
     (``Class.method``) and, when ``cell_id`` is given (a solution cell), the cell's other
     top-level statements as ``cell <grade_id>``. SyntaxError propagates."""
-    from autograder.notebook import to_plain_python
-
-    code = to_plain_python(code)
-    tree = ast.parse(code)
+    code, tree = _parse(code)
     given = given or {}
     names: dict[int, str] = {}
     if header_names:  # an archive file names each function in a comment line above it
@@ -511,7 +520,7 @@ def code_units(code: str, *, given: dict[str, Counter] | None = None, cell_id: s
         name = PSEUDO_PREFIX + cell_id if cell_id else "(module)"
         text = "".join(_lines(code, s.lineno, s.end_lineno or s.lineno) for s in loose)
         module = ast.parse(text)
-        normalizer = _Normalizer(module, given.get(name), 1)
+        normalizer = _Normalizer(given.get(name), 1)
         tokens, starts, ends = normalizer.block(module.body)
         units.append(Unit(name, text, tokens, starts, ends))
     return units
@@ -521,20 +530,18 @@ def _function_unit(name: str, node: ast.FunctionDef | ast.AsyncFunctionDef, code
                    given: Counter | None) -> Unit:
     first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
     text = textwrap.dedent(_lines(code, first, node.end_lineno or node.lineno))
-    normalizer = _Normalizer(node, given, first)
+    normalizer = _Normalizer(given, first)
     tokens, starts, ends = normalizer.function(node)
     return Unit(name, text, tokens, starts, ends)
 
 
 def given_keys(code: str) -> dict[str, Counter]:
     """For the release's version of a cell: unit name -> its statements' normalized keys."""
-    from autograder.notebook import to_plain_python
-
-    tree = ast.parse(to_plain_python(code))
+    _, tree = _parse(code)
     out: dict[str, Counter] = {}
 
     def collect(name: str, node: ast.AST, body_of: Any) -> None:
-        normalizer = _Normalizer(node, None, 1)
+        normalizer = _Normalizer(None, 1)
         body_of(normalizer)
         out[name] = Counter(normalizer.keys)
 
@@ -583,6 +590,14 @@ def winnow(h: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return picked[valid[picked]]
 
 
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """(len(values),) bool: which values are in ``sorted_set`` (sorted, unique; faster than np.isin)."""
+    if sorted_set.size == 0:
+        return np.zeros(values.shape, bool)
+    index = np.minimum(np.searchsorted(sorted_set, values), sorted_set.size - 1)
+    return sorted_set[index] == values
+
+
 def make_source(name: str, kind: str, units: list[Unit], template: Template | None,
                 notes: list[str] | None = None) -> Source:
     """Concatenate the units (sorted by name), fingerprint, drop the release's fingerprints."""
@@ -596,7 +611,7 @@ def make_source(name: str, kind: str, units: list[Unit], template: Template | No
     picked = winnow(h, valid)
     hashes, positions = h[picked], picked.astype(np.int32)
     if template is not None and template.given_hashes.size and hashes.size:
-        keep = ~np.isin(hashes, template.given_hashes)
+        keep = ~_member(hashes, template.given_hashes)
         hashes, positions = hashes[keep], positions[keep]
     return Source(name, kind, units, unit_of, starts, ends, hashes, positions, list(notes or []))
 
@@ -693,7 +708,7 @@ def notebook_units(cells: Iterable[Any], template: Template, kind: str, notes: l
             continue
         solution = gid in template.solution_ids
         try:
-            units = code_units(cell.source, given=template.given, cell_id=gid if solution else "")
+            units = _cached_units(cell.source, template, gid if solution else "")
         except (SyntaxError, ValueError) as exc:
             if solution:
                 notes.append(f"cell {number} ({gid}) does not parse ({getattr(exc, 'msg', exc)}); its code is left out.")
@@ -702,6 +717,22 @@ def notebook_units(cells: Iterable[Any], template: Template, kind: str, notes: l
             if solution or kind == "against" or unit.name in template.graded:
                 chosen[unit.name] = unit
     return list(chosen.values())
+
+
+_UNITS: dict[tuple[str, str, int], list[Unit]] = {}
+
+
+def _cached_units(code: str, template: Template, cell_id: str) -> list[Unit]:
+    """code_units, remembered per cell text in this process: untouched stubs and identical
+    cells (common in a class) are parsed once."""
+    key = (code, cell_id, id(template))
+    units = _UNITS.get(key)
+    if units is None:
+        units = code_units(code, given=template.given, cell_id=cell_id)
+        if len(_UNITS) > 20_000:
+            _UNITS.clear()
+        _UNITS[key] = units
+    return units
 
 
 def extract(path: Path, name: str, kind: str, template: Template) -> Source:
@@ -865,7 +896,7 @@ def compare(students: list[Source], against: list[Source], settings: Settings) -
     a_hashes, a_owners = _unique_ids(against)
     a_values, a_starts, a_lengths = _groups(a_hashes)
     a_common = max(common, math.ceil(0.02 * len(against)))
-    against_rare = a_values[(a_lengths <= a_common) & np.isin(a_values, rare)]
+    against_rare = a_values[(a_lengths <= a_common) & _member(a_values, rare)]
     for value, start, length in zip(a_values.tolist(), a_starts.tolist(), a_lengths.tolist()):
         group = holders.get(value)
         if group is None or length > a_common:
@@ -873,8 +904,8 @@ def compare(students: list[Source], against: list[Source], settings: Settings) -
         for j in a_owners[start:start + length].tolist():
             for i in group.tolist():
                 counter[(i, -1 - j)] += 1
-    counted_class = [np.isin(s.hashes, rare) for s in students]
-    counted_against = [np.isin(s.hashes, against_rare) for s in against]
+    counted_class = [_member(s.hashes, rare) for s in students]
+    counted_against = [_member(s.hashes, against_rare) for s in against]
     pairs = []
     for (i, j), shared in counter.items():
         if shared < MIN_SHARED_FINGERPRINTS:
@@ -892,7 +923,7 @@ def compare(students: list[Source], against: list[Source], settings: Settings) -
 def coverage(source: Source, counted: np.ndarray, shared: np.ndarray) -> np.ndarray:
     """(T,) bool: the tokens of ``source`` inside a K-gram whose fingerprint is shared."""
     covered = np.zeros(source.token_count + K, bool)
-    for p in source.positions[counted & np.isin(source.hashes, shared)].tolist():
+    for p in source.positions[counted & _member(source.hashes, shared)].tolist():
         covered[p:p + K] = True
     return covered[:source.token_count]
 
@@ -901,7 +932,7 @@ def _function_shares(source: Source, counted: np.ndarray, shared: np.ndarray, co
                      ) -> dict[str, tuple[float, int]]:
     """Unit name -> (share of its counted fingerprints that are shared, shared tokens in it)."""
     units = source.unit_of[source.positions[counted]]
-    is_shared = np.isin(source.hashes[counted], shared)
+    is_shared = _member(source.hashes[counted], shared)
     out = {}
     for index in np.unique(units).tolist():
         mine = units == index
