@@ -73,7 +73,7 @@ def _test_styles() -> dict[str, list[str]]:
 class Vary(ast.NodeTransformer):
     """Semantics-preserving rewrites a student might make, each applied with probability p."""
 
-    def __init__(self, rng: random.Random, p: float = 0.35):
+    def __init__(self, rng: random.Random, p: float = 0.4):
         self.rng, self.p = rng, p
 
     def roll(self) -> bool:
@@ -85,6 +85,10 @@ class Vary(ast.NodeTransformer):
             if self.rng.random() < 0.5:
                 return ast.Call(ast.Attribute(node.left, "dot", ast.Load()), [node.right], [])
             return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "dot", ast.Load()), [node.left, node.right], [])
+        for side in ("left", "right"):  # 2 or 2.0
+            value = getattr(node, side)
+            if isinstance(value, ast.Constant) and type(value.value) is int and value.value in (1, 2) and self.roll():
+                setattr(node, side, ast.Constant(float(value.value)))
         if isinstance(node.op, ast.Div) and not isinstance(node.right, ast.Constant) and self.roll():
             return ast.BinOp(node.left, ast.Mult(), ast.BinOp(ast.Constant(1.0), ast.Div(), node.right))
         return node
@@ -108,7 +112,36 @@ class Vary(ast.NodeTransformer):
         if node.value is not None and isinstance(node.value, (ast.BinOp, ast.Call)) and self.roll():
             name = self.rng.choice(["result", "res", "value", "ans", "output"])
             return [ast.Assign([ast.Name(name, ast.Store())], node.value), ast.Return(ast.Name(name, ast.Load()))]
+        return self._hoist(node)
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST | list[ast.AST]:
+        self.generic_visit(node)
+        return self._hoist(node)
+
+    def visit_keyword(self, node: ast.keyword) -> ast.AST:
+        self.generic_visit(node)
+        if node.arg == "keepdims" and self.roll():  # written out or not: True vs 1
+            node.value = ast.Constant(1 if node.value == ast.Constant(True) else True)
         return node
+
+
+    def _hoist(self, stmt: ast.stmt) -> ast.AST | list[ast.AST]:
+        """Half the students name an intermediate result: ``t = <part>; stmt(t)``."""
+        if not self.roll() or stmt.value is None:
+            return stmt
+        parts = [n for n in ast.walk(stmt.value) if isinstance(n, (ast.Call, ast.BinOp)) and n is not stmt.value]
+        if not parts:
+            return stmt
+        part = self.rng.choice(parts)
+        name = self.rng.choice(["tmp", "t", "z", "inner", "part", "term", "s", "h"]) + str(self.rng.randint(0, 9))
+        holder = ast.Name(name, ast.Load())
+
+        class Swap(ast.NodeTransformer):
+            def visit(self, node: ast.AST) -> ast.AST:
+                return holder if node is part else super().visit(node)
+
+        stmt = Swap().visit(stmt)
+        return [ast.Assign([ast.Name(name, ast.Store())], part), stmt]
 
 
 class Mistake(ast.NodeTransformer):

@@ -712,3 +712,26 @@ def test_normalization_is_robust_to_each_transformation() -> None:
     # a dependent pair keeps its order: these two differ
     assert code_units("def f(a):\n    a = a + 1\n    b = a * 2\n    return b\n")[0].tokens != \
         code_units("def f(a):\n    b = a * 2\n    a = a + 1\n    return b\n")[0].tokens
+
+
+def test_gradescope_export_zip(hw1_class: dict, tmp_path: Path) -> None:
+    """The export as downloaded: SIDs from submission_metadata.yml, a group submission named by
+    both SIDs, a malformed notebook listed and skipped."""
+    import zipfile
+
+    import yaml
+
+    plan = {"submission_1": (["905000001"], "1002"), "submission_2": (["905000002", "905000003"], "2002"),
+            "submission_3": (["905000004"], "1003"), "submission_4": (["905000005"], None)}
+    meta = {}
+    export = tmp_path / "hw1_export.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        for key, (sids, source) in plan.items():
+            data = (hw1_class["folder"] / f"{source}.ipynb").read_bytes() if source else b'{"cells": [ oops'
+            zf.writestr(f"assignment_1_export/{key}/hw1.ipynb", data)
+            meta[key] = {":submitters": [{":sid": s, ":name": f"Student {s}"} for s in sids],
+                         ":created_at": "2025-01-20T10:00:00-08:00"}
+        zf.writestr("assignment_1_export/submission_metadata.yml", yaml.safe_dump(meta))
+    code, _, err = run_cli("hw1", str(export), "--out", str(tmp_path / "out"))
+    assert code == 1 and "905000005" in err
+    assert flagged_pairs(read_pairs(tmp_path / "out")) == {frozenset(("905000001", "905000002; 905000003"))}
