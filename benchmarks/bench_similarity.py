@@ -90,7 +90,14 @@ class Vary(ast.NodeTransformer):
             if isinstance(value, ast.Constant) and type(value.value) is int and value.value in (1, 2) and self.roll():
                 setattr(node, side, ast.Constant(float(value.value)))
         if isinstance(node.op, ast.Div) and not isinstance(node.right, ast.Constant) and self.roll():
-            return ast.BinOp(node.left, ast.Mult(), ast.BinOp(ast.Constant(1.0), ast.Div(), node.right))
+            if self.rng.random() < 0.5:
+                return ast.BinOp(node.left, ast.Mult(), ast.BinOp(ast.Constant(1.0), ast.Div(), node.right))
+            node.right = ast.Call(ast.Name("float", ast.Load()), [node.right], [])
+        if isinstance(node.op, ast.Mult) and self.roll() and self.rng.random() < 0.4:
+            return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "multiply", ast.Load()), [node.left, node.right], [])
+        if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 2 \
+                and self.roll():
+            return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "square", ast.Load()), [node.left], [])
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
@@ -105,6 +112,26 @@ class Vary(ast.NodeTransformer):
                             node.keywords)
         if isinstance(f, ast.Name) and f.id == "len" and len(node.args) == 1 and self.roll():
             return ast.Subscript(ast.Attribute(node.args[0], "shape", ast.Load()), ast.Constant(0), ast.Load())
+        if isinstance(f, ast.Name) and f.id == "range" and len(node.args) == 1 and self.roll():
+            node.args = [ast.Constant(0), node.args[0]]
+        if isinstance(f, ast.Attribute) and f.attr == "reshape" and len(node.args) > 1 and self.roll():
+            shape = ast.Tuple(node.args, ast.Load())
+            if self.rng.random() < 0.5:
+                return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "reshape", ast.Load()), [f.value, shape], [])
+            node.args = [shape]
+        for kw in list(node.keywords):  # axis=1 written positionally
+            if kw.arg == "axis" and len(node.args) == 1 and isinstance(f, ast.Attribute) and \
+                    isinstance(f.value, ast.Name) and f.value.id == "np" and self.roll():
+                node.keywords.remove(kw)
+                node.args.append(kw.value)
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        value = node.value
+        if isinstance(value, ast.Attribute) and value.attr == "shape" and isinstance(node.slice, ast.Constant) \
+                and node.slice.value == 0 and isinstance(node.ctx, ast.Load) and self.roll():
+            return ast.Call(ast.Name("len", ast.Load()), [value.value], [])
         return node
 
     def visit_Return(self, node: ast.Return) -> ast.AST | list[ast.AST]:
@@ -176,7 +203,7 @@ def vary(code: str, rng: random.Random, mistake: bool = False) -> str:
         tree = ast.parse(code)
     except SyntaxError:
         return code
-    tree = Vary(rng).visit(tree)
+    tree = Vary(rng, p=rng.uniform(0.25, 0.6)).visit(tree)
     if mistake:
         tree = Mistake(rng).visit(tree)
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"

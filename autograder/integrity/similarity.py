@@ -41,9 +41,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
-K = 12
+K = 20
 """Tokens per k-gram (normalized AST tokens: about four or five source tokens' worth each three)."""
-W = 4
+W = 5
 """Winnowing window: a shared run of K + W - 1 = 15 tokens always shares a fingerprint."""
 MIN_SHARED_FINGERPRINTS = 3
 """A pair is scored only when it shares at least this many counted fingerprints."""
@@ -814,9 +814,9 @@ def against_files(folder: Path, assignment: str) -> list[tuple[Path, str]]:
 # ----------------------------------------------------------------- comparison
 @dataclass
 class Settings:
-    threshold: float = 0.5
+    threshold: float = 0.6
     """A pair is flagged at or above this similarity (with at least ``min_tokens`` shared)."""
-    min_tokens: int = 40
+    min_tokens: int = 80
     """Shared normalized tokens below which nothing is flagged (short code is written alike by chance)."""
     common: int | None = None
     """Fingerprints held by more than this many students do not count (default: max(10, 2 % of the class))."""
@@ -876,90 +876,94 @@ def _groups(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def compare(students: list[Source], against: list[Source], settings: Settings) -> Comparison:
     """Candidate pairs from the inverted index (fingerprint -> holders), then a score for each."""
-    common = settings.common_for(len(students))
-    hashes, owners = _unique_ids(students)
-    values, starts, lengths = _groups(hashes)
+    n = len(students)
+    common = settings.common_for(n)
+    values, starts, lengths = _groups(_unique_ids(students)[0])
     rare = values[lengths <= common]  # the fingerprints that count, sorted
-    counter: Counter = Counter()
-    holders: dict[int, np.ndarray] = {}
-    for value, start, length in zip(values.tolist(), starts.tolist(), lengths.tolist()):
-        if length > common:
-            continue
-        group = owners[start:start + length]
-        holders[value] = group
-        if length >= 2:
-            ids = group.tolist()
-            for x in range(length):
-                for y in range(x + 1, length):
-                    counter[(ids[x], ids[y])] += 1
-    # earlier terms and public sources: rare among them too, looked up in the class's index only
-    a_hashes, a_owners = _unique_ids(against)
-    a_values, a_starts, a_lengths = _groups(a_hashes)
+    # earlier terms and public sources: a fingerprint must be rare among them too
+    a_values, _, a_lengths = _groups(_unique_ids(against)[0])
     a_common = max(common, math.ceil(0.02 * len(against)))
     against_rare = a_values[(a_lengths <= a_common) & _member(a_values, rare)]
-    for value, start, length in zip(a_values.tolist(), a_starts.tolist(), a_lengths.tolist()):
-        group = holders.get(value)
-        if group is None or length > a_common:
-            continue
-        for j in a_owners[start:start + length].tolist():
-            for i in group.tolist():
-                counter[(i, -1 - j)] += 1
-    counted_class = [_member(s.hashes, rare) for s in students]
-    counted_against = [_member(s.hashes, against_rare) for s in against]
+    prepared = [_Prepared(s, _member(s.hashes, rare)) for s in students] + \
+               [_Prepared(s, _member(s.hashes, against_rare)) for s in against]
     pairs = []
-    for (i, j), shared in counter.items():
-        if shared < MIN_SHARED_FINGERPRINTS:
-            continue
-        if j >= 0:
-            pair = score_pair(students[i], counted_class[i], students[j], counted_class[j], settings)
-        else:
-            pair = score_pair(students[i], counted_class[i], against[-1 - j], counted_against[-1 - j], settings)
+    for i, j in _candidates(prepared, n):
+        pair = score_pair(prepared[i], prepared[j], settings)
         if pair.flagged or pair.shared_tokens >= settings.min_tokens:
             pairs.append(pair)
     pairs.sort(key=lambda p: (-p.similarity, -p.shared_tokens, p.a.name, p.b.name))
-    return Comparison(pairs, clusters_of(pairs), common, len(students), len(against))
+    return Comparison(pairs, clusters_of(pairs), common, n, len(against))
 
 
-def coverage(source: Source, counted: np.ndarray, shared: np.ndarray) -> np.ndarray:
-    """(T,) bool: the tokens of ``source`` inside a K-gram whose fingerprint is shared."""
-    covered = np.zeros(source.token_count + K, bool)
-    for p in source.positions[counted & _member(source.hashes, shared)].tolist():
-        covered[p:p + K] = True
-    return covered[:source.token_count]
+class _Prepared:
+    """A source's counted fingerprints, ready for scoring pairs."""
+
+    def __init__(self, source: Source, counted: np.ndarray):
+        self.source = source
+        self.hashes = source.hashes[counted]
+        self.positions = source.positions[counted]
+        self.units = source.unit_of[self.positions] if self.positions.size else np.zeros(0, np.int32)
+        self.unique = np.unique(self.hashes)
+        self.unit_count = np.bincount(self.units, minlength=len(source.units))
 
 
-def _function_shares(source: Source, counted: np.ndarray, shared: np.ndarray, covered: np.ndarray
-                     ) -> dict[str, tuple[float, int]]:
-    """Unit name -> (share of its counted fingerprints that are shared, shared tokens in it)."""
-    units = source.unit_of[source.positions[counted]]
-    is_shared = _member(source.hashes[counted], shared)
-    out = {}
-    for index in np.unique(units).tolist():
-        mine = units == index
-        share = float(is_shared[mine].mean())
-        out[source.units[index].name] = (share, int(covered[source.unit_of == index].sum()))
-    return out
+def _candidates(prepared: list[_Prepared], n: int) -> list[tuple[int, int]]:
+    """(i, j) pairs sharing at least MIN_SHARED_FINGERPRINTS counted fingerprints, i a student
+    (index < n); two --against sources (index >= n) are never paired. One pass over the
+    inverted index, grouped by how many hold each fingerprint."""
+    if not prepared:
+        return []
+    hashes = np.concatenate([p.unique for p in prepared])
+    owners = np.repeat(np.arange(len(prepared), dtype=np.int64), [p.unique.size for p in prepared])
+    order = np.argsort(hashes, kind="stable")  # students come first within a fingerprint's holders
+    hashes, owners = hashes[order], owners[order]
+    _, starts, lengths = _groups(hashes)
+    codes = []
+    total = len(prepared)
+    for size in np.unique(lengths[lengths >= 2]).tolist():
+        first = starts[lengths == size]
+        holders = owners[first[:, None] + np.arange(size)]
+        xs, ys = np.triu_indices(size, 1)
+        a, b = holders[:, xs].ravel(), holders[:, ys].ravel()
+        keep = a < n  # a student on one side at least (students sort first)
+        codes.append(a[keep] * total + b[keep])
+    if not codes:
+        return []
+    pair_codes, counts = np.unique(np.concatenate(codes), return_counts=True)
+    chosen = pair_codes[counts >= MIN_SHARED_FINGERPRINTS]
+    return list(zip((chosen // total).tolist(), (chosen % total).tolist()))
 
 
-def score_pair(a: Source, counted_a: np.ndarray, b: Source, counted_b: np.ndarray, settings: Settings) -> Pair:
+def coverage(source: Source, positions: np.ndarray) -> np.ndarray:
+    """(T,) bool: the tokens of ``source`` inside a K-gram starting at one of ``positions``."""
+    edges = np.zeros(source.token_count + K + 1, np.int32)
+    np.add.at(edges, positions, 1)
+    np.add.at(edges, positions + K, -1)
+    return np.cumsum(edges)[:source.token_count] > 0
+
+
+def score_pair(a: _Prepared, b: _Prepared, settings: Settings) -> Pair:
     """Similarity, shared tokens, matching functions and the flag of one candidate pair."""
-    fa = np.unique(a.hashes[counted_a])
-    fb = np.unique(b.hashes[counted_b])
-    shared = np.intersect1d(fa, fb, assume_unique=True)
-    smaller = min(fa.size, fb.size)
+    shared = np.intersect1d(a.unique, b.unique, assume_unique=True)
+    smaller = min(a.unique.size, b.unique.size)
     similarity = shared.size / smaller if smaller else 0.0
-    cover_a, cover_b = coverage(a, counted_a, shared), coverage(b, counted_b, shared)
-    shared_tokens = int(min(cover_a.sum(), cover_b.sum()))
     functions: list[str] = []
     strong = False
-    for side, counted, cover in ((a, counted_a, cover_a), (b, counted_b, cover_b)):
-        for name, (share, tokens) in _function_shares(side, counted, shared, cover).items():
-            if share >= 0.5 and tokens >= K and name not in functions:
+    covered_tokens = []
+    for side in (a, b):
+        is_shared = _member(side.hashes, shared)
+        covered = coverage(side.source, side.positions[is_shared])
+        covered_tokens.append(int(covered.sum()))
+        share = np.bincount(side.units[is_shared], minlength=side.unit_count.size) / np.maximum(side.unit_count, 1)
+        tokens = np.bincount(side.source.unit_of[covered], minlength=side.unit_count.size)
+        for index in np.flatnonzero((share >= 0.5) & (tokens >= K)).tolist():
+            name = side.source.units[index].name
+            if name not in functions:
                 functions.append(name)
-            if share >= 0.8 and tokens >= settings.min_tokens and side is a:
-                strong = True
+        strong = strong or int(tokens[share >= 0.8].sum()) >= settings.min_tokens  # whole functions copied
+    shared_tokens = min(covered_tokens)
     flagged = shared_tokens >= settings.min_tokens and (similarity >= settings.threshold or strong)
-    return Pair(a, b, round(similarity, 4), shared_tokens, functions, flagged, shared)
+    return Pair(a.source, b.source, round(similarity, 4), shared_tokens, functions, flagged, shared)
 
 
 def clusters_of(pairs: list[Pair]) -> list[list[str]]:
