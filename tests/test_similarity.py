@@ -496,7 +496,8 @@ def test_archive_round_trip(hw1_class: dict, hw1: dict, tmp_path: Path) -> None:
     write_notebook(hw1_student(a, hw1["blank"], hw1["cells"], _style("C"), rename_identifiers), nxt / "5001.ipynb")
     write_notebook(hw1_student(a, hw1["blank"], hw1["cells"], {"gradient_descent": HW1_OWN["gradient_descent"]}),
                    nxt / "5002.ipynb")
-    code, _, err = run_cli("hw1", str(nxt), "--out", str(tmp_path / "term2"), "--against", str(archive))
+    code, _, err = run_cli("hw1", str(nxt), "--out", str(tmp_path / "term2"), "--against", str(archive),
+                           "--term", "Spring 2025")  # next term, course.yaml says so
     assert code == 0, err
     rows = read_pairs(tmp_path / "term2")
     assert frozenset(("5001", "winter-2025/1003")) in flagged_pairs(rows)
@@ -735,3 +736,17 @@ def test_gradescope_export_zip(hw1_class: dict, tmp_path: Path) -> None:
     code, _, err = run_cli("hw1", str(export), "--out", str(tmp_path / "out"))
     assert code == 1 and "905000005" in err
     assert flagged_pairs(read_pairs(tmp_path / "out")) == {frozenset(("905000001", "905000002; 905000003"))}
+
+
+def test_weekly_rerun_with_the_same_archive_does_not_match_itself(hw1_class: dict, tmp_path: Path) -> None:
+    """`--against archive/ --archive archive/` every week: this term's archived code is not a
+    source for this term (the students are compared with each other already)."""
+    archive = tmp_path / "archive"
+    for week in (1, 2):
+        against = ["--against", str(archive)] if archive.exists() else []
+        code, _, err = run_cli("hw1", str(hw1_class["folder"]), "--out", str(tmp_path / f"week{week}"),
+                               *against, "--archive", str(archive), "--term", "Winter 2025")
+        assert code == 0, err
+    rows = read_pairs(tmp_path / "week2")
+    assert not [r for r in rows if r["b"].startswith("winter-2025/")]
+    assert flagged_pairs(rows) == flagged_pairs(hw1_class["rows"])

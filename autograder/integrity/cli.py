@@ -82,7 +82,7 @@ def _student_jobs(args: argparse.Namespace, assignment: str, workdir: Path) -> t
     return jobs, problems
 
 
-def _against_jobs(folders: list[Path], assignment: str) -> list:
+def _against_jobs(folders: list[Path], assignment: str, term: str) -> list:
     from autograder.integrity.similarity import against_files
 
     jobs = []
@@ -90,17 +90,18 @@ def _against_jobs(folders: list[Path], assignment: str) -> list:
         if not folder.is_dir():
             raise UnusableInput(f"--against {folder}: no such folder. Give a folder of earlier terms' "
                                 ".ipynb/.py files, public solutions, or an archive written by --archive.")
-        jobs += [(path, name, "against") for path, name in against_files(folder, assignment)]
+        jobs += [(path, name, "against") for path, name in against_files(folder, assignment, term)]
     return jobs
 
 
-def _term(args: argparse.Namespace) -> str:
+def _term(args: argparse.Namespace, *, required: bool) -> str:
+    """This term: --term, else course.yaml's course.term ('' when unset and not required)."""
     if args.term:
         return args.term
     from autograder.course import find_course_file, load_course
 
     term = load_course(args.course or find_course_file()).term
-    if not term:
+    if not term and required:
         raise UnusableInput("--archive needs the term to file this code under: set course.term in "
                             "course.yaml (e.g. 'Winter 2025') or give --term.")
     return term
@@ -119,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
         if args.jobs < 1:
             raise UnusableInput("--jobs must be at least 1.")
         assignment = load_assignment(args.assignment, args.course)
-        term = _term(args) if args.archive else ""
-        against_jobs = _against_jobs(args.against, assignment.name)
+        term = _term(args, required=bool(args.archive))
+        against_jobs = _against_jobs(args.against, assignment.name, term)
         template = load_template(assignment)
         with tempfile.TemporaryDirectory(prefix="similarity-") as work:
             student_jobs, problems = _student_jobs(args, assignment.name, Path(work))
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("similarity") / assignment.name
     csv_path = report.write_csv(comparison, out / "pairs.csv")
     settings_text = (f"Flagged: similarity at least {settings.threshold:.2f} with at least {settings.min_tokens} "
-                     "shared tokens, or one function at least 80 % shared with that many tokens.")
+                     "shared tokens, or whole functions (each at least 80 % shared) making up that many tokens.")
     html_path = report.write_html(comparison, out / "index.html", assignment=assignment.name, problems=problems,
                                   settings_text=settings_text)
     for message in problems:

@@ -159,7 +159,7 @@ def write_html(comparison: Comparison, path: Path, *, assignment: str, problems:
            f"earlier-term and public sources compared with them. Code held by more than {comparison.common} "
            f"students, and the code the release gives, does not count. {e(settings_text)}</p>",
            f"<p>{len(flagged)} flagged pairs, {len(comparison.pairs)} pairs worth a look, "
-           f"{len(comparison.clusters)} clusters of 3 or more.</p>"]
+           f"{len(comparison.clusters)} cluster(s) of 3 or more.</p>"]
     if problems:
         out.append("<h2>Skipped (unreadable)</h2><ul>" + "".join(f"<li>{e(m)}</li>" for m in problems) + "</ul>")
     out.append("<h2>Clusters (3 or more sources joined by flagged pairs)</h2>")

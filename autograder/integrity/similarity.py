@@ -796,19 +796,23 @@ def extract_all(jobs: list[tuple[Path, str, str]], template: Template, workers: 
     return sources, problems
 
 
-def against_files(folder: Path, assignment: str) -> list[tuple[Path, str]]:
+def against_files(folder: Path, assignment: str, term: str = "") -> list[tuple[Path, str]]:
     """(path, name) of every .ipynb and .py file under an --against folder; the name is the
     path under the folder without the extension (just the file name for a flat folder). An
-    archive folder written by ``--archive`` gives only this assignment's files."""
+    archive folder written by ``--archive`` gives only this assignment's files, and not the
+    current ``term``'s (this term's students are compared with each other already)."""
     folder = Path(folder)
+    skip = ""
     if (folder / ARCHIVE_MARKER).is_file():
         folder = folder / assignment
+        skip = _slug(term) if term else ""
         if not folder.is_dir():
             return []
     files = sorted(p for p in folder.rglob("*") if p.suffix in (".ipynb", ".py") and p.is_file()
                    and ".ipynb_checkpoints" not in p.parts and not any(part.startswith(".") for part in
                                                                         p.relative_to(folder).parts))
-    return [(p, p.relative_to(folder).with_suffix("").as_posix()) for p in files]
+    return [(p, p.relative_to(folder).with_suffix("").as_posix()) for p in files
+            if not (skip and p.relative_to(folder).parts[0] == skip)]
 
 
 # ----------------------------------------------------------------- comparison
