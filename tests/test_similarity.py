@@ -526,6 +526,8 @@ def test_public_python_file_is_compared(hw1: dict, tmp_path: Path) -> None:
     assert code == 1 and "broken" in err and "skipped" in err  # listed and skipped, not fatal
     rows = read_pairs(tmp_path / "out")
     assert flagged_pairs(rows) == {frozenset(("7001", "solutions"))}
+    row = next(r for r in rows if r["b"] == "solutions")  # the student's graded functions, not the file's names
+    assert set(row["functions"].split(";")) == {"numerical_gradient", "squared_error_loss"}
 
 
 def test_unreadable_notebooks_are_listed_and_skipped(hw1_class: dict, tmp_path: Path) -> None:

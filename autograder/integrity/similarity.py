@@ -963,8 +963,8 @@ def score_pair(a: _Prepared, b: _Prepared, settings: Settings) -> Pair:
         share = np.bincount(side.units[is_shared], minlength=side.unit_count.size) / np.maximum(side.unit_count, 1)
         tokens = np.bincount(side.source.unit_of[covered], minlength=side.unit_count.size)
         for index in np.flatnonzero((share >= 0.5) & (tokens >= K)).tolist():
-            name = side.source.units[index].name
-            if name not in functions:
+            name = side.source.units[index].name  # graded functions: named by students' notebooks only
+            if name not in functions and side.source.kind == "student":
                 functions.append(name)
         strong = strong or int(tokens[share >= 0.8].sum()) >= settings.min_tokens  # whole functions copied
     shared_tokens = min(covered_tokens)
