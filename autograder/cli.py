@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "feedback": ("autograder.batch.feedback_cli", "write each student's feedback (Markdown + HTML) from the gradebook"),
     "exam": ("autograder.exam.cli", "exams: a variant per student, printable copies, windows (build, grade, ...)"),
     "grades": ("autograder.grades.cli", "final letter grades from a Gradescope export"),
+    "similarity": ("autograder.integrity.cli", "code similarity across the class, earlier terms and public code (staff only)"),
     "validate": ("autograder.validate", "check a notebook before submitting (students; no course files needed)"),
 }
 
