@@ -118,7 +118,7 @@ class Finding:
 
     kind: str
     """``raises``, ``timeout``, ``slow``, ``not-implemented``, ``missing-function``, ``locked-changed``,
-    ``locked-missing``, ``visible-test``, ``too-large``, ``file-name``, ``support-file``, ``skipped-cell-import``."""
+    ``locked-missing``, ``visible-test``, ``too-large``, ``file-name``, ``support-file``."""
     where: str
     """How the student finds it: ``cell 8 (defines `fit_least_squares`)`` or the file name."""
     message: str
@@ -530,7 +530,7 @@ def _check_skipped_cells(notebook: Any, stamp: dict[str, Any], folder: Path, rep
         for module, where in unimportable(to_plain_python(source), label, folder, seen):
             via = f" ({where})" if not where.startswith(label) else f" (line {where.rsplit(' ', 1)[1]})"
             package = PIP_NAMES.get(module, module)
-            report.findings.append(Finding(
+            report.findings.append(Finding(  # kind: skipped-cell-import
                 "skipped-cell-import", label,
                 f"this cell needs `{module}`{via}, which this Python ({sys.executable}) cannot import. "
                 "The autograder skips this cell (tagged skip-grading), so your grade does not depend on it, "
@@ -846,10 +846,10 @@ def validate(path: Path, *, limits: Any | None = None) -> Report:
         report.unusable = _unusable_message(path, str(exc))
         return report
     report.assignment = str(stamp["assignment"])
+    _check_skipped_cells(notebook, stamp, path.parent, report)  # static, cheap: what Jupyter would stop at
     report.title = str(stamp.get("title", ""))
     support = _check_file(path, data, stamp, report)
     _check_locked(notebook, data, stamp, report)
-    _check_skipped_cells(notebook, stamp, path.parent, report)
     _run(notebook, stamp, support, report, limits)
     report.elapsed_s = time.monotonic() - started
     return report
