@@ -448,27 +448,30 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
 
 def _required_imports(tree: ast.AST) -> list[tuple[str, int]]:
     """(top-level module, line) of every absolute import anywhere in ``tree`` (function bodies too),
-    except optional ones: inside ``try`` with an ``except ImportError`` (or broader), or ``if TYPE_CHECKING``."""
+    except optional ones: inside ``try`` with an ``except ImportError`` (or broader), or ``if TYPE_CHECKING``.
+    Walks statements only (an import is a statement), not expressions."""
     found: list[tuple[str, int]] = []
 
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
-            if any(_catches_import_error(h) for h in node.handlers):  # type: ignore[attr-defined]
-                for child in [*node.handlers, *node.orelse, *node.finalbody]:  # type: ignore[attr-defined]
-                    visit(child)
-                return
-        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            for child in node.orelse:
-                visit(child)
-            return
-        elif isinstance(node, ast.Import):
-            found.extend((alias.name.split(".")[0], node.lineno) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            found.append((node.module.split(".")[0], node.lineno))
-        for child in ast.iter_child_nodes(node):
-            visit(child)
+    def visit(statements: list[Any]) -> None:
+        for node in statements:
+            if isinstance(node, ast.Import):
+                found.extend((alias.name.split(".")[0], node.lineno) for alias in node.names)
+                continue
+            if isinstance(node, ast.ImportFrom):
+                if not node.level and node.module:
+                    found.append((node.module.split(".")[0], node.lineno))
+                continue
+            guarded = ((isinstance(node, ast.Try) or type(node).__name__ == "TryStar")
+                       and any(_catches_import_error(h) for h in node.handlers)) or (
+                isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test))
+            for name, value in ast.iter_fields(node):
+                if guarded and name == "body":
+                    continue
+                if isinstance(value, list) and value and isinstance(value[0], (ast.stmt, ast.excepthandler,
+                                                                               ast.match_case)):
+                    visit(value)
 
-    visit(tree)
+    visit([tree] if not isinstance(tree, ast.Module) else tree.body)
     return found
 
 
@@ -489,6 +492,8 @@ def unimportable(source: str, filename: str, folder: Path, seen: set[str],
     """Modules that ``source`` (a cell or a support file) needs and ``importable`` refuses, as
     (module, where: ``data_utils.py imports it at line 12``). A module that is a file beside the
     notebook (a support file) is not imported: its own imports are checked, once each (``seen``)."""
+    if "import" not in source:
+        return []
     try:
         tree = ast.parse(source, filename)
     except (SyntaxError, ValueError):

@@ -189,3 +189,17 @@ def test_stamp_lists_the_digits_with_their_hash(perfect_notebooks):
     stamp = perfect_notebooks["hw5"]["metadata"][STAMP_KEY]
     assert stamp["support_files"]["digits.npz"] == hashlib.sha256(DIGITS.read_bytes()).hexdigest()
 
+
+
+def test_required_imports_are_every_absolute_import_but_the_optional_ones():
+    import ast
+
+    from autograder.validate import _required_imports
+
+    source = ("import a.b as c, d\nfrom e.f import g\nfrom . import h\n"
+              "try:\n    import opt\nexcept (ImportError, OSError):\n    import fallback\n"
+              "try:\n    import unguarded\nexcept KeyError:\n    pass\n"
+              "if TYPE_CHECKING:\n    import typing_only\nelse:\n    import runtime\n"
+              "def f():\n    class K:\n        def m(self):\n            for i in z:\n                import deep\n")
+    assert [m for m, _ in _required_imports(ast.parse(source))] == ["a", "d", "e", "fallback", "unguarded",
+                                                                    "runtime", "deep"]
