@@ -535,7 +535,7 @@ def _check_skipped_cells(notebook: Any, stamp: dict[str, Any], folder: Path, rep
         for module, where in unimportable(to_plain_python(source), label, folder, seen):
             via = f" ({where})" if not where.startswith(label) else f" (line {where.rsplit(' ', 1)[1]})"
             package = PIP_NAMES.get(module, module)
-            report.findings.append(Finding(  # kind: skipped-cell-import
+            report.findings.append(Finding(
                 "skipped-cell-import", label,
                 f"this cell needs `{module}`{via}, which this Python ({sys.executable}) cannot import. "
                 "The autograder skips this cell (tagged skip-grading), so your grade does not depend on it, "
