@@ -4,7 +4,8 @@ By convention, for assignment ``hw1`` in the course root::
 
     course.yaml                  the course (lists hw1)
     assignments/hw1/hw1.ipynb    the source notebook (solutions, hidden tests)
-    assignments/hw1/*.py         support files students get (not make_*.py)
+    assignments/hw1/*            support files students get: every other file but make_*.py
+                                 (code such as data_utils.py, data such as digits.npz)
     reference/hw1/__init__.py    the hidden reference (importable as reference.hw1)
     reference/hw1/test_hw1.py    the hidden pytest suite
     reference/hw1/alternatives.py  correct alternatives ``autograder check`` runs (optional;

@@ -580,6 +580,121 @@ def _order_for_grade_id(notebook: Any, stamp: dict[str, Any], grade_id: str) -> 
     return (max(before) if before else 0) + 0.5
 
 
+# ---------------------------------------------------------------- skipped cells, on the student's machine
+PIP_NAMES = {"sklearn": "scikit-learn", "skimage": "scikit-image", "PIL": "pillow", "cv2": "opencv-python",
+             "yaml": "pyyaml", "bs4": "beautifulsoup4"}
+"""Modules whose pip package has another name (for the install hint)."""
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    """Whether ``except ...:`` catches an ImportError (bare except, ImportError, Exception, a tuple of them)."""
+    if handler.type is None:
+        return True
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any((t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else "")
+               in _IMPORT_ERRORS for t in types)
+
+
+def _required_imports(tree: ast.AST) -> list[tuple[str, int]]:
+    """(top-level module, line) of every absolute import anywhere in ``tree`` (function bodies too),
+    except optional ones: inside ``try`` with an ``except ImportError`` (or broader), or ``if TYPE_CHECKING``.
+    Walks statements only (an import is a statement), not expressions."""
+    found: list[tuple[str, int]] = []
+
+    def visit(statements: list[Any]) -> None:
+        for node in statements:
+            if isinstance(node, ast.Import):
+                found.extend((alias.name.split(".")[0], node.lineno) for alias in node.names)
+                continue
+            if isinstance(node, ast.ImportFrom):
+                if not node.level and node.module:
+                    found.append((node.module.split(".")[0], node.lineno))
+                continue
+            guarded = ((isinstance(node, ast.Try) or type(node).__name__ == "TryStar")
+                       and any(_catches_import_error(h) for h in node.handlers)) or (
+                isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test))
+            for name, value in ast.iter_fields(node):
+                if guarded and name == "body":
+                    continue
+                if isinstance(value, list) and value and isinstance(value[0], (ast.stmt, ast.excepthandler,
+                                                                               ast.match_case)):
+                    visit(value)
+
+    visit([tree] if not isinstance(tree, ast.Module) else tree.body)
+    return found
+
+
+def importable_here(module: str) -> bool:
+    """Whether this Python can import top-level ``module`` (found, not imported: no side effects)."""
+    import importlib.util
+
+    if module in sys.stdlib_module_names or module in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def unimportable(source: str, filename: str, folder: Path, seen: set[str],
+                 importable: Any = importable_here) -> list[tuple[str, str]]:
+    """Modules that ``source`` (a cell or a support file) needs and ``importable`` refuses, as
+    (module, where: ``data_utils.py imports it at line 12``). A module that is a file beside the
+    notebook (a support file) is not imported: its own imports are checked, once each (``seen``)."""
+    if "import" not in source:
+        return []
+    try:
+        tree = ast.parse(source, filename)
+    except (SyntaxError, ValueError):
+        return []  # a cell that does not compile: running it says so, and it is the student's own edit
+    missing: list[tuple[str, str]] = []
+    for module, line in _required_imports(tree):
+        if module in seen:
+            continue
+        seen.add(module)
+        beside = folder / f"{module}.py"
+        if beside.is_file():
+            try:
+                text = beside.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            missing += unimportable(text, beside.name, folder, seen, importable)
+            continue
+        if not (folder / module).is_dir() and not importable(module):
+            missing.append((module, f"{filename} imports it at line {line}"))
+    return missing
+
+
+def _check_skipped_cells(notebook: Any, stamp: dict[str, Any], folder: Path, report: Report) -> None:
+    """Warn when a cell the grader skips (skip-grading: data loading, training, plots) would stop the
+    student's own run in Jupyter because it imports, directly or through a support file, a module that
+    this Python (the one validate runs in, which the README installs beside Jupyter) cannot import.
+    Static: the cells are parsed, not run (they train, which is too slow)."""
+    from autograder.notebook import to_plain_python
+
+    positions = {c.grade_id: (i, c) for i, c in enumerate(notebook.cells, start=1) if c.grade_id}
+    supported = set(stamp.get("support_files") or {})
+    seen = {Path(name).stem for name in supported if not (folder / name).is_file()}  # reported as missing files
+    for entry in stamp["cells"]:
+        if not entry.get("skip"):
+            continue
+        position, cell = positions.get(entry["grade_id"], (None, None))
+        source = cell.source if cell is not None else str(entry.get("source", ""))
+        label = f"cell {position} ({entry['grade_id']})" if position else f"skipped cell `{entry['grade_id']}`"
+        for module, where in unimportable(to_plain_python(source), label, folder, seen):
+            via = f" ({where})" if not where.startswith(label) else f" (line {where.rsplit(' ', 1)[1]})"
+            package = PIP_NAMES.get(module, module)
+            report.findings.append(Finding(
+                "skipped-cell-import", label,
+                f"this cell needs `{module}`{via}, which this Python ({sys.executable}) cannot import. "
+                "The autograder skips this cell (tagged skip-grading), so your grade does not depend on it, "
+                f"but in Jupyter it stops with ModuleNotFoundError. Install it where you run Jupyter "
+                f"(`pip install {package}`), and tell your course staff: the release should not need it.",
+                float(position) if position else _order_for_grade_id(notebook, stamp, entry["grade_id"]),
+                problem=False, subject=entry["grade_id"]))
+
+
 # ---------------------------------------------------------------- running
 _PROBE = """(lambda g, names: {n: (lambda o: None if o is None else [type(o).__name__, [
     [c.co_filename, c.co_firstlineno, "NotImplementedError" in c.co_names, c.co_name]
@@ -1053,6 +1168,7 @@ def validate(path: Path, *, limits: Any | None = None) -> Report:
         report.unusable = _unusable_message(path, str(exc))
         return report
     report.assignment = str(stamp["assignment"])
+    _check_skipped_cells(notebook, stamp, path.parent, report)  # static, cheap: what Jupyter would stop at
     report.title = str(stamp.get("title", ""))
     try:
         support = _check_file(path, data, stamp, report)

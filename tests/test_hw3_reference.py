@@ -272,7 +272,7 @@ def test_release_and_gradescope_zip_ship_the_support_files_content(assignments, 
     assignment = assignments["hw3"]
     folder = release(assignment, tmp_path)
     entries = zip_entries(assignment, release_notebook(assignment))
-    for name in ("data_utils.py", "solver.py", "gradient_check.py"):
+    for name in ("data_utils.py", "digits.npz", "solver.py", "gradient_check.py"):
         content = (HW3 / name).read_bytes()
         shipped = folder / name
         assert shipped.is_file() and not shipped.is_symlink() and shipped.read_bytes() == content

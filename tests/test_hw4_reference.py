@@ -252,7 +252,7 @@ def test_hw3_layer_copies_agree_with_hw3s_reference():
 
 
 # ------------------------------------------------------------------ support files
-@pytest.mark.parametrize("name", ["solver.py", "gradient_check.py", "data_utils.py"])
+@pytest.mark.parametrize("name", ["solver.py", "gradient_check.py", "data_utils.py", "digits.npz"])
 def test_support_files_are_hw3s(name):
     path = HW4 / name
     assert path.is_symlink() and not Path(path.readlink()).is_absolute()
@@ -283,7 +283,7 @@ def test_release_and_gradescope_zip_ship_the_support_files(tmp_path):
     assignment = load_assignment("hw4", ROOT / "course.yaml")
     folder = release(assignment, tmp_path)
     entries = zip_entries(assignment, release_notebook(assignment))
-    for name in ("solver.py", "gradient_check.py", "data_utils.py"):
+    for name in ("solver.py", "gradient_check.py", "data_utils.py", "digits.npz"):
         content = (ROOT / "assignments" / "hw3" / name).resolve().read_bytes()
         shipped = folder / name
         assert not shipped.is_symlink() and shipped.read_bytes() == content

@@ -303,7 +303,7 @@ def test_support_files_are_hw3s_and_the_release_ships_their_content(tmp_path):
         assert link.resolve() == (ROOT / "assignments" / "hw3" / name).resolve()
     assignment = load_assignment("hw5", ROOT / "course.yaml")
     assert {p.name for p in assignment.support_files} == {"fast_layers.py", "solver.py", "gradient_check.py",
-                                                          "data_utils.py"}
+                                                          "data_utils.py", "digits.npz"}
     folder = release(assignment, tmp_path)
     for support in assignment.support_files:
         shipped = folder / support.name

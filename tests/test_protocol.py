@@ -213,3 +213,14 @@ def test_decoding_never_unpickles(monkeypatch) -> None:
     with pytest.raises(ProtocolError):
         decode({"t": "pickle", "b": 0}, [blob])
     assert roundtrip({"x": np.arange(3)})["x"].tolist() == [0, 1, 2]
+
+
+def test_allowed_dtypes_are_numpys_own_strings() -> None:
+    """The protocol names its dtypes without importing numpy (validate never imports it): the same set."""
+    native = {np.dtype(t).str for t in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                                        "uint64", "float16", "float32", "float64", "complex64", "complex128")}
+    big = {np.dtype(t).newbyteorder(">").str for t in ("int16", "int32", "int64", "float32", "float64")}
+    assert protocol.ALLOWED_DTYPES == native | big
+    for dtype in ("bool", "uint8", "int16", "float32", "complex128", ">i4", ">f8"):
+        value = np.arange(4).astype(dtype)
+        assert roundtrip(value).tolist() == value.tolist()

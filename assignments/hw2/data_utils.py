@@ -1,4 +1,4 @@
-"""Data for HW2: CIFAR-10 when its python batches are on disk, scikit-learn's digits otherwise.
+"""Data for HW2-HW5: CIFAR-10 when its python batches are on disk, the 8 x 8 digits otherwise.
 
 CIFAR-10 ("python version") is a folder ``cifar-10-batches-py`` holding the
 pickled batches ``data_batch_1`` ... ``data_batch_5`` and ``test_batch``. Each
@@ -10,8 +10,14 @@ channel a 32 x 32 image in row-major order), and ``b'labels'``, a list of
 Where to put it: pass its folder to ``load_dataset``, or set the environment
 variable ``CIFAR10_DIR``, or unpack it as ``datasets/cifar-10-batches-py`` next
 to this file. When none of these holds the six batches, ``load_dataset`` says
-so and uses scikit-learn's bundled 8 x 8 handwritten digits (1,797 images, 10
-classes), which need no download, so the notebook always runs offline.
+so and uses the 8 x 8 handwritten digits (1,797 images, 10 classes) of
+``digits.npz``, which the release puts beside this file (44 kB, read with numpy
+alone), so the notebook always runs offline and needs nothing but numpy.
+
+``digits.npz`` is the UCI "Optical Recognition of Handwritten Digits" test set
+(E. Alpaydin, C. Kaynak; https://archive.ics.uci.edu/dataset/80, CC BY 4.0) as
+scikit-learn bundles it (``sklearn.datasets.load_digits``), written once by
+``make_digits.py`` in the course's assignments/hw2 folder.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ __all__ = ["CIFAR10_CLASSES", "load_cifar_batch", "load_cifar10", "load_digits_s
 CIFAR10_CLASSES = ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 CIFAR10_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 DEFAULT_CIFAR10_DIR = Path(__file__).resolve().parent / "datasets" / "cifar-10-batches-py"
+DIGITS_FILE = Path(__file__).resolve().parent / "digits.npz"
 
 
 class _BatchUnpickler(pickle.Unpickler):
@@ -97,18 +104,28 @@ def load_cifar10(root) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return X_train, y_train, X_test, y_test
 
 
-def load_digits_split(num_test: int = 297, seed: int = 0):
-    """scikit-learn's bundled 8 x 8 digits, shuffled once with a fixed seed and split.
+def load_digits_split(num_test: int = 297, seed: int = 0, path=None):
+    """The 8 x 8 digits of ``digits.npz``, shuffled once with a fixed seed and split.
+
+    Inputs:
+    - num_test: how many images go to the test split.
+    - seed: the seed of the shuffle (the same split every time).
+    - path: the ``.npz`` file (default: ``digits.npz`` next to this file), holding
+      ``images`` (1797, 8, 8) and ``labels`` (1797,), both uint8.
 
     Returns (X_train, y_train, X_test, y_test): X (N, 8, 8) float64 pixel values
     in [0, 16], y (N,) int64 labels in [0, 10); 1,500 training and 297 test images.
     """
-    from sklearn.datasets import load_digits  # imported here: only the fallback needs it
-
-    digits = load_digits()
-    order = np.random.default_rng(seed).permutation(len(digits.target))
-    X = digits.images[order].astype(np.float64)
-    y = digits.target[order].astype(np.int64)
+    path = Path(path) if path is not None else DIGITS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path.name} is not in {path.parent}: it holds the digits this notebook uses when CIFAR-10 is "
+            "not on disk. Copy it back from the homework's release (it sits beside data_utils.py).")
+    with np.load(path, allow_pickle=False) as digits:
+        images, labels = digits["images"], digits["labels"]
+    order = np.random.default_rng(seed).permutation(len(labels))
+    X = images[order].astype(np.float64)
+    y = labels[order].astype(np.int64)
     return X[:-num_test], y[:-num_test], X[-num_test:], y[-num_test:]
 
 
@@ -142,7 +159,7 @@ def load_dataset(cifar_root=None, with_class_names: bool = False):
     else:
         what = "not found" if len(missing) == len(CIFAR10_FILES) else f"incomplete (missing {', '.join(missing)})"
         print(
-            f"Note: CIFAR-10 batches {what} at {root}; using scikit-learn's 8x8 digits "
+            f"Note: CIFAR-10 batches {what} at {root}; using the 8x8 digits of {DIGITS_FILE.name} "
             "(1,797 images, 10 classes) instead. Everything below works with either."
         )
         data = load_digits_split()

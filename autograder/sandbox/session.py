@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from autograder.errors import (StudentCrash, StudentError, StudentMissing, StudentNotImplemented, StudentTimeout,
                                UnusableValue)
 from autograder.results import CellReport
@@ -49,8 +47,12 @@ class CallRecord:
 
 def describe_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     """``X (5, 3), y (5,), k=3``: shapes and small scalars, never array contents."""
+    import sys
+
+    numpy = sys.modules.get("numpy")  # not imported (validate): then no argument is an array
+
     def one(value: Any) -> str:
-        if isinstance(value, np.ndarray):
+        if numpy is not None and isinstance(value, numpy.ndarray):
             return f"array {value.shape}"
         if isinstance(value, (int, float, bool)) or value is None:
             return repr(value)
