@@ -41,7 +41,7 @@ from typing import Any
 from autograder.errors import StudentError, UnusableInput
 from autograder.notebook import defined_names, source_text
 from autograder.stubs import function_at, fingerprint, stub_fingerprints
-from autograder.sandbox.imports import importable, refusal, refused_imports
+from autograder.sandbox.imports import importable, imported_names, refusal, refused_imports
 from autograder.sandbox.session import CellToRun, StudentSession
 
 STAMP_KEY = "autograder"
@@ -584,47 +584,6 @@ def _order_for_grade_id(notebook: Any, stamp: dict[str, Any], grade_id: str) -> 
 PIP_NAMES = {"sklearn": "scikit-learn", "skimage": "scikit-image", "PIL": "pillow", "cv2": "opencv-python",
              "yaml": "pyyaml", "bs4": "beautifulsoup4"}
 """Modules whose pip package has another name (for the install hint)."""
-_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
-
-
-def _catches_import_error(handler: ast.ExceptHandler) -> bool:
-    """Whether ``except ...:`` catches an ImportError (bare except, ImportError, Exception, a tuple of them)."""
-    if handler.type is None:
-        return True
-    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return any((t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else "")
-               in _IMPORT_ERRORS for t in types)
-
-
-def _required_imports(tree: ast.AST) -> list[tuple[str, int]]:
-    """(top-level module, line) of every absolute import anywhere in ``tree`` (function bodies too),
-    except optional ones: inside ``try`` with an ``except ImportError`` (or broader), or ``if TYPE_CHECKING``.
-    Walks statements only (an import is a statement), not expressions."""
-    found: list[tuple[str, int]] = []
-
-    def visit(statements: list[Any]) -> None:
-        for node in statements:
-            if isinstance(node, ast.Import):
-                found.extend((alias.name.split(".")[0], node.lineno) for alias in node.names)
-                continue
-            if isinstance(node, ast.ImportFrom):
-                if not node.level and node.module:
-                    found.append((node.module.split(".")[0], node.lineno))
-                continue
-            guarded = ((isinstance(node, ast.Try) or type(node).__name__ == "TryStar")
-                       and any(_catches_import_error(h) for h in node.handlers)) or (
-                isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test))
-            for name, value in ast.iter_fields(node):
-                if guarded and name == "body":
-                    continue
-                if isinstance(value, list) and value and isinstance(value[0], (ast.stmt, ast.excepthandler,
-                                                                               ast.match_case)):
-                    visit(value)
-
-    visit([tree] if not isinstance(tree, ast.Module) else tree.body)
-    return found
-
-
 def importable_here(module: str) -> bool:
     """Whether this Python can import top-level ``module`` (found, not imported: no side effects)."""
     import importlib.util
@@ -644,12 +603,9 @@ def unimportable(source: str, filename: str, folder: Path, seen: set[str],
     notebook (a support file) is not imported: its own imports are checked, once each (``seen``)."""
     if "import" not in source:
         return []
-    try:
-        tree = ast.parse(source, filename)
-    except (SyntaxError, ValueError):
-        return []  # a cell that does not compile: running it says so, and it is the student's own edit
     missing: list[tuple[str, str]] = []
-    for module, line in _required_imports(tree):
+    # a cell that does not compile imports nothing here: running it says so, and it is the student's own edit
+    for module, line, _ in imported_names(source):
         if module in seen:
             continue
         seen.add(module)

@@ -192,14 +192,12 @@ def test_stamp_lists_the_digits_with_their_hash(perfect_notebooks):
 
 
 def test_required_imports_are_every_absolute_import_but_the_optional_ones():
-    import ast
-
-    from autograder.validate import _required_imports
+    from autograder.sandbox.imports import imported_names
 
     source = ("import a.b as c, d\nfrom e.f import g\nfrom . import h\n"
               "try:\n    import opt\nexcept (ImportError, OSError):\n    import fallback\n"
               "try:\n    import unguarded\nexcept KeyError:\n    pass\n"
               "if TYPE_CHECKING:\n    import typing_only\nelse:\n    import runtime\n"
               "def f():\n    class K:\n        def m(self):\n            for i in z:\n                import deep\n")
-    assert [m for m, _ in _required_imports(ast.parse(source))] == ["a", "d", "e", "fallback", "unguarded",
+    assert [m for m, _, _ in imported_names(source)] == ["a", "d", "e", "fallback", "unguarded",
                                                                     "runtime", "deep"]

@@ -208,7 +208,8 @@ def imported_names(source: str) -> list[tuple[str, int, str]]:
     """(top-level module, line, owner) for each import ``source`` makes at any depth
     (function bodies too, ``importlib.import_module("x")`` and ``__import__("x")`` with a
     literal name), except inside a ``try`` that catches ImportError (the code plans for
-    its absence). ``owner``: the top-level function or class it is in, "" at top level.
+    its absence) or under ``if TYPE_CHECKING``. ``owner``: the top-level function or class it
+    is in, "" at top level.
     Python source only (magics already turned into Python); [] if it does not parse."""
     import ast
 
@@ -218,7 +219,10 @@ def imported_names(source: str) -> list[tuple[str, int, str]]:
         return []
     guarded: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
+        optional = ((isinstance(node, ast.Try) or type(node).__name__ == "TryStar")
+                    and any(_catches_import_error(h) for h in node.handlers)) or (
+            isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test))
+        if optional:
             guarded |= {id(inner) for stmt in node.body for inner in ast.walk(stmt)}
     found = set()
     for statement in tree.body:
@@ -235,15 +239,21 @@ def imported_names(source: str) -> list[tuple[str, int, str]]:
                   and ((isinstance(node.func, ast.Name) and node.func.id in ("__import__", "import_module"))
                        or (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module"))):
                 found.add((node.args[0].value.split(".")[0], node.lineno, owner))
-    return sorted(found, key=lambda item: item[1])
+    return sorted(found, key=lambda item: (item[1], item[0]))
 
 
-def _catches_import_error(handler) -> bool:
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+def _catches_import_error(handler) -> bool:  # type: ignore[no-untyped-def]
+    """Whether ``except ...:`` catches an ImportError (bare except, ImportError, Exception, a tuple of them)."""
     import ast
 
-    names = [handler.type] if not isinstance(handler.type, ast.Tuple) else list(handler.type.elts)
-    return handler.type is None or any(isinstance(n, ast.Name) and n.id in (
-        "ImportError", "ModuleNotFoundError", "Exception", "BaseException") for n in names)
+    if handler.type is None:
+        return True
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any((t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else "")
+               in _IMPORT_ERRORS for t in types)
 
 
 def refused_imports(source: str, allowed) -> list[tuple[str, int, str]]:
