@@ -1190,8 +1190,10 @@ def run(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- what the release gives students
 README_NAME = "README.md"
-STUDENT_WHEEL_OMITS = ("samples.py",)
-"""Modules left out of the wheel students install (they build solved submissions)."""
+STUDENT_WHEEL_OMITS = ("samples.py", "integrity", "copies.py")
+"""Left out of the wheel students install: the modules that build solved submissions (``samples.py``)
+and the staff-only academic-integrity tools (``integrity/``, ``exam/copies.py``: a student who can
+read their thresholds can aim below them)."""
 
 
 def wheel_name() -> str:

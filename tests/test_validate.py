@@ -389,6 +389,7 @@ def test_the_student_wheel_holds_no_hidden_material(assignments, tmp_path):
         text = "\n".join(archive.read(n).decode("utf-8", "replace") for n in names)
     assert "autograder/validate.py" in names and "autograder/templates/README_students.md" in names
     assert not [n for n in names if n.endswith("/samples.py")]  # solved submissions are instructors' only
+    assert not [n for n in names if "/integrity/" in n or n.endswith("/copies.py")]  # staff-only thresholds
     assert not [n for n in names if n.startswith("reference/") or "/reference/" in n or n.startswith("assignments/")]
     public = "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
                         for a in assignments.values() for c in blank_submission(a)["cells"])  # every release
