@@ -8,6 +8,7 @@ Real notebooks graded in the real sandbox, on a copy of the course in a temporar
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import sqlite3
@@ -23,7 +24,7 @@ from autograder.batch import core
 from autograder.batch.core import run_batch, run_regrade
 from autograder.batch.gradebook import Gradebook
 from autograder.samples import blank_submission, perfect_submission, with_cells, write_notebook
-from tests.test_batch import DUE, HOSTILE, WRONG, copy_course, person
+from tests.test_batch import DUE, HOSTILE, REPO, WRONG, copy_course, person
 
 # short timeouts for the looping submission, in the copy's course.yaml so that the CLI uses them too
 LIMITS = [("cell_timeout_s: 30", "cell_timeout_s: 2"), ("call_timeout_s: 10", "call_timeout_s: 2"),
@@ -196,3 +197,25 @@ def test_the_cli_says_how_many_were_rescored(graded, copy):
     assert done.returncode == 0, done.stderr
     n = len(graded["keys"])
     assert f"{n} re-scored from stored results" in done.stdout and "0 re-run in the sandbox" in done.stdout
+
+
+def test_fingerprints_see_through_points_aliases_and_keep_other_markers(tmp_path):
+    """HW2-5 write ``points = pytest.mark.points`` and ``@points(3)``: a new number keeps the
+    fingerprints and context (re-scorable); ``@per_loss(3)`` (points set inside a helper) keeps its
+    marker in the fingerprint, so changing it changes the fingerprint (runs again)."""
+    from autograder.batch.fingerprint import suite_fingerprints
+
+    shutil.copytree(REPO / "reference" / "hw2", tmp_path / "hw2", ignore=shutil.ignore_patterns("__pycache__"))
+    suite = tmp_path / "hw2" / "test_hw2.py"
+    hw2 = dataclasses.replace(load_assignment("hw2", REPO / "course.yaml"), suite=suite,
+                              reference_package=tmp_path / "hw2", course_root=tmp_path)
+    before = suite_fingerprints(hw2)
+    assert before.context and before.points["test_knn_distances_small"] == 3
+    edit(suite, [('@points(3)\ndef test_knn_distances_small(', '@points(4)\ndef test_knn_distances_small(')])
+    moved = suite_fingerprints(hw2)
+    assert (moved.context, moved.tests) == (before.context, before.tests)
+    assert moved.points["test_knn_distances_small"] == 4 and moved.points["test_loss_edge_shapes"] is None
+    edit(suite, [('@per_loss(2)\ndef test_loss_edge_shapes(', '@per_loss(3)\ndef test_loss_edge_shapes(')])
+    helper = suite_fingerprints(hw2)
+    assert helper.context == before.context
+    assert {n for n in helper.tests if helper.tests[n] != before.tests[n]} == {"test_loss_edge_shapes"}

@@ -209,8 +209,8 @@ UNFINGERPRINTED = "graded before test fingerprints were stored"
 def rescore(book: Gradebook, assignment: str, grading_id: int, prints: SuiteFingerprints) -> GradingResult | str:
     """The stored grading with each test scored at its new points (passed: its points, else 0),
     if nothing but points changed since: same context hash, the same test functions, each with
-    the fingerprint it was graded with, literal points, no grader error. Otherwise the reason it
-    must run again (:data:`UNFINGERPRINTED` for a grading from before fingerprints)."""
+    the fingerprint it was graded with, no grader error. Otherwise the reason it must run
+    again (:data:`UNFINGERPRINTED` for a grading from before fingerprints)."""
     context, stored = book.fingerprints_of(grading_id)
     if not context:
         return UNFINGERPRINTED
@@ -223,10 +223,11 @@ def rescore(book: Gradebook, assignment: str, grading_id: int, prints: SuiteFing
         return "tests added or removed"
     for test, fingerprint in zip(result.tests, stored):
         name = function_of(test.name)
-        if fingerprint != prints.tests[name] or prints.points[name] is None or test.status not in ("passed", "failed"):
+        if fingerprint != prints.tests[name] or test.status not in ("passed", "failed"):
             return f"{name} changed"
     for test in result.tests:
-        test.max_score = prints.points[function_of(test.name)] or 0.0
+        new = prints.points[function_of(test.name)]  # None: in the fingerprint, so unchanged
+        test.max_score = test.max_score if new is None else new
         test.score = test.max_score if test.status == "passed" else 0.0
     return result
 
