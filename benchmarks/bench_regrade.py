@@ -90,7 +90,9 @@ def main() -> None:
                 wall, cpu, out = timed(cli + ["regrade", "hw1", "--course", str(course), "--db", str(db),
                                               "--jobs", "2", "--no-progress"])
                 results[label].append((wall, cpu))
-                print(f"{label} #{rep + 1}: {wall:.1f} s wall, {cpu:.1f} s CPU | {out.strip().splitlines()[-2 if label == 'before' else -1][:160]}")
+                summary = next(line for line in out.splitlines() if line.startswith("hw1: "))
+                print(f"{label} #{rep + 1}: {wall:.1f} s wall, {cpu:.1f} s CPU (check included); "
+                      f"regrade itself:{summary.rsplit(';', 1)[-1]}; {summary.split(': ', 2)[-1].split(';')[0]}")
         med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in results.items()}
         for label, (wall, cpu) in med.items():
             print(f"median {label}: {wall:.2f} s wall, {cpu:.2f} s CPU")
