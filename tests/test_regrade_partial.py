@@ -93,15 +93,23 @@ def copy(graded, tmp_path):
     return tmp_path / "course" / "course.yaml", tmp_path / "gb.sqlite"
 
 
+class Seen(list):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tasks: list[frozenset[str] | None] = []
+
+
 @pytest.fixture
 def pool_tasks(monkeypatch):
-    """Every submission key handed to the worker pool (the real one still grades them)."""
-    seen: list[str] = []
+    """Every submission key handed to the worker pool (the real one still grades them); their
+    task sets (None: every test) in ``seen.tasks``."""
+    seen = Seen()
     real = core.grade_all
 
     def spy(assignment, tasks, jobs, on_done, on_failure):  # type: ignore[no-untyped-def]
         tasks = list(tasks)
         seen.extend(t.key for t in tasks)
+        seen.tasks.extend(t.tasks for t in tasks)
         return real(assignment, tasks, jobs, on_done, on_failure)
 
     monkeypatch.setattr(core, "grade_all", spy)
@@ -155,14 +163,17 @@ def test_points_only_edit_runs_no_student_code_and_matches_a_full_grading(graded
     assert again.graded == 0 and pool_tasks == sorted(graded["keys"])  # only the fresh grading used the pool
 
 
-def test_a_test_whose_code_changed_runs_again(graded, copy, pool_tasks, tmp_path):
+def test_a_test_whose_code_changed_runs_its_task_again(graded, copy, pool_tasks, tmp_path):
+    """Only the edited test's task (squared_error_gradient) runs; the other tasks' stored
+    outcomes are re-scored; the result equals a full grading."""
     course_file, db = copy
     # a new docstring (what students see as its description): its fingerprint changes
     edit_suite(course_file, POINTS_EDIT + [(
         "def test_squared_error_gradient_shapes(student, reference):\n",
         "def test_squared_error_gradient_shapes(student, reference):\n    \"\"\"Shapes, edited.\"\"\"\n")])
     report = run_regrade(load(course_file), jobs=2, db_path=db, progress=False)
-    assert report.rescored == 0 and sorted(pool_tasks) == graded["keys"]
+    assert report.rescored == 0 and report.partial == len(graded["keys"]) and sorted(pool_tasks) == graded["keys"]
+    assert set(pool_tasks.tasks) == {frozenset({"squared_error_gradient"})}
     pool_tasks.clear()
     assert outcomes(db) == full_grading(graded, course_file, tmp_path)
 
@@ -172,7 +183,8 @@ def test_a_shared_helper_edit_runs_everything_again(graded, copy, pool_tasks):
     suite = course_file.parent / "reference" / "hw1" / "test_hw1.py"
     suite.write_text(suite.read_text() + "\n\nSHARED_TOLERANCE = 1e-6  # a module-level change\n")
     report = run_regrade(load(course_file), jobs=2, db_path=db, progress=False)
-    assert report.rescored == 0 and sorted(pool_tasks) == graded["keys"]
+    assert report.rescored == report.partial == 0 and sorted(pool_tasks) == graded["keys"]
+    assert set(pool_tasks.tasks) == {None}
 
 
 def test_old_gradebook_without_fingerprints_falls_back_to_a_full_regrade(graded, copy, pool_tasks):
@@ -196,7 +208,7 @@ def test_the_cli_says_how_many_were_rescored(graded, copy):
                            "--db", str(db), "--no-progress"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     n = len(graded["keys"])
-    assert f"{n} re-scored from stored results" in done.stdout and "0 re-run in the sandbox" in done.stdout
+    assert f"{n} re-scored from stored results" in done.stdout and "0 re-ran only the tasks" in done.stdout and "0 re-run in full" in done.stdout
 
 
 def test_fingerprints_see_through_points_aliases_and_keep_other_markers(tmp_path):

@@ -58,6 +58,8 @@ class BatchReport:
     """Regrade: (key, who, old score, new score) for scores that changed."""
     rescored: int = 0
     """Regrade: submissions re-scored from their stored outcomes, no student code run (of ``graded``)."""
+    partial: int = 0
+    """Regrade: submissions that ran only the tasks whose tests changed, the rest re-scored (of ``graded``)."""
     unfingerprinted: int = 0
     """Regrade: submissions re-run in full because their grading predates stored test fingerprints."""
 
@@ -115,20 +117,35 @@ def _progress_bar(total: int, initial: int, enabled: bool, desc: str):  # type: 
 def grade_and_record(assignment: Assignment, book: Gradebook, subs: list[Submission], *, jobs: int,
                      hidden_hash: str, report: BatchReport, progress: bool, already: int = 0,
                      desc: str = "grading", prints: SuiteFingerprints | None = None,
-                     rescored: dict[str, GradingResult] | None = None) -> None:
-    """Grade ``subs`` in the sandbox, except those in ``rescored`` ({key: result re-scored from the
-    stored outcomes}), which are recorded as they are; ``prints`` are stored with every grading."""
-    rescored = rescored or {}
+                     reuse: dict[str, Reuse] | None = None) -> None:
+    """Grade ``subs`` in the sandbox and record them; ``prints`` are stored with every grading.
+    ``reuse`` ({key: stored grading re-scored}): recorded as it is when nothing must run again,
+    else only its ``rerun`` tasks run and are merged into it."""
+    reuse = reuse or {}
     by_key = {s.key: s for s in subs}
     bar = _progress_bar(len(subs) + already, already, progress, f"{assignment.name} {desc}")
     try:
         recorder = Recorder(assignment, book, hidden_hash, by_key, report, lambda: bar.update(1), prints)
-        for key, result in rescored.items():
-            recorder.done(Done(key, result, {}))
-        report.rescored += len(rescored)
-        tasks = [Task(s.key, s.notebook, s.notebook_name) for s in subs if s.key not in rescored]
+        for key, stored in reuse.items():
+            if not stored.rerun:
+                recorder.done(Done(key, stored.result, {}))
+                report.rescored += 1
+        whole: list[Task] = []
+
+        def partial_done(done: Done) -> None:
+            merged = reuse[done.key].merged(done.result) if done.key in reuse else done.result
+            if merged is None:
+                whole.append(Task(done.key, by_key[done.key].notebook, by_key[done.key].notebook_name))
+                return
+            report.partial += done.key in reuse
+            recorder.done(Done(done.key, merged, done.timings))
+
+        tasks = [Task(s.key, s.notebook, s.notebook_name, reuse[s.key].rerun if s.key in reuse else None)
+                 for s in subs if s.key not in reuse or reuse[s.key].rerun]
         if tasks:
-            grade_all(assignment, tasks, jobs, recorder.done, recorder.failure)
+            grade_all(assignment, tasks, jobs, partial_done, recorder.failure)
+        if whole:  # the partial run did not give the tests expected: grade them in full
+            grade_all(assignment, whole, jobs, recorder.done, recorder.failure)
     finally:
         bar.close()
 
@@ -186,14 +203,14 @@ def run_regrade(assignment: Assignment, *, jobs: int, db_path: Path, progress: b
         subs = [Submission(s.key, [Submitter(**p) for p in s.submitters], s.created_at, s.notebook,
                            s.notebook_name, s.notes) for s in stored if s.key in stale]
         report.total, report.skipped, report.keys = len(stored), len(stored) - len(subs), [s.key for s in subs]
-        rescored: dict[str, GradingResult] = {}
+        reuse: dict[str, Reuse] = {}
         for sub in subs:
             outcome = rescore(book, assignment.name, before[sub.key].grading_id, prints)
-            if isinstance(outcome, GradingResult):
-                rescored[sub.key] = outcome
+            if isinstance(outcome, Reuse):
+                reuse[sub.key] = outcome
             report.unfingerprinted += outcome == UNFINGERPRINTED
         grade_and_record(assignment, book, subs, jobs=jobs, hidden_hash=hidden_hash, report=report,
-                         progress=progress, desc="regrading", prints=prints, rescored=rescored)
+                         progress=progress, desc="regrading", prints=prints, reuse=reuse)
         after = {r.key: r for r in book.current_rows(assignment.name, keys=report.keys)}
     for key in report.keys:
         old, new = before[key].score, after[key].score
@@ -206,11 +223,31 @@ def run_regrade(assignment: Assignment, *, jobs: int, db_path: Path, progress: b
 UNFINGERPRINTED = "graded before test fingerprints were stored"
 
 
-def rescore(book: Gradebook, assignment: str, grading_id: int, prints: SuiteFingerprints) -> GradingResult | str:
+@dataclass
+class Reuse:
+    """A stored grading re-scored at the new points; the tests of ``rerun`` (tasks whose tests
+    changed) must run again and replace theirs. ``rerun`` empty: no student code runs at all."""
+
+    result: GradingResult
+    rerun: frozenset[str]
+
+    def merged(self, fresh: GradingResult) -> GradingResult | None:
+        """``fresh`` (a run of the ``rerun`` tasks only) with the stored outcomes of the other tests,
+        in the stored order; None if its tests are not exactly the stored ones of those tasks
+        (a test moved to another task, new parametrize ids: run the whole submission)."""
+        by_name = {t.name: t for t in fresh.tests}
+        wanted = [t.name for t in self.result.tests if t.task in self.rerun]
+        if sorted(by_name) != sorted(wanted) or len(by_name) != len(fresh.tests):
+            return None
+        fresh.tests = [by_name[t.name] if t.task in self.rerun else t for t in self.result.tests]
+        return fresh
+
+
+def rescore(book: Gradebook, assignment: str, grading_id: int, prints: SuiteFingerprints) -> Reuse | str:
     """The stored grading with each test scored at its new points (passed: its points, else 0),
-    if nothing but points changed since: same context hash, the same test functions, each with
-    the fingerprint it was graded with, no grader error. Otherwise the reason it must run
-    again (:data:`UNFINGERPRINTED` for a grading from before fingerprints)."""
+    if the context hash and the test functions are the same as when it was graded and it had
+    no grader error; the tasks of tests whose fingerprint changed are to run again. Otherwise
+    the reason it must run again in full (:data:`UNFINGERPRINTED`: graded before fingerprints)."""
     context, stored = book.fingerprints_of(grading_id)
     if not context:
         return UNFINGERPRINTED
@@ -221,15 +258,13 @@ def rescore(book: Gradebook, assignment: str, grading_id: int, prints: SuiteFing
         return "a grader error"
     if {function_of(t.name) for t in result.tests} != set(prints.tests):
         return "tests added or removed"
-    for test, fingerprint in zip(result.tests, stored):
-        name = function_of(test.name)
-        if fingerprint != prints.tests[name] or test.status not in ("passed", "failed"):
-            return f"{name} changed"
+    rerun = frozenset(test.task for test, fingerprint in zip(result.tests, stored)
+                      if fingerprint != prints.tests[function_of(test.name)] or test.status not in ("passed", "failed"))
     for test in result.tests:
         new = prints.points[function_of(test.name)]  # None: in the fingerprint, so unchanged
         test.max_score = test.max_score if new is None else new
         test.score = test.max_score if test.status == "passed" else 0.0
-    return result
+    return Reuse(result, rerun)
 
 
 def who(row: CurrentRow) -> str:

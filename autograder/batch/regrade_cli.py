@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{who} [{key}]: {old:g} -> {new:g} ({new - old:+g})")
     print(f"{assignment.name}: {report.graded} of {report.total} stored submissions regraded "
           f"(tests changed since grading): {report.rescored} re-scored from stored results (only points "
-          f"changed; no student code run), {report.graded - report.rescored} re-run in the sandbox; "
+          f"changed; no student code run), {report.partial} re-ran only the tasks whose tests changed, "
+          f"{report.graded - report.rescored - report.partial} re-run in full; "
           f"{len(report.changes)} scores changed, {report.skipped} already current; {report.seconds:.1f} s")
     if report.unfingerprinted:
         print(f"{report.unfingerprinted} of them were graded before test fingerprints were stored, so they "
