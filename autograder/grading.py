@@ -81,8 +81,10 @@ def _pytest_args(assignment: Assignment) -> list[str]:
             "--import-mode=importlib", "-q", "-W", "ignore::DeprecationWarning", *DISABLED_PLUGINS]
 
 
-def run_suite(assignment: Assignment, namespace: Any, limits: Limits | None = None) -> GradingPlugin:
-    """Run the hidden suite in-process with ``namespace`` as the student fixture.
+def run_suite(assignment: Assignment, namespace: Any, limits: Limits | None = None,
+              only_tasks: frozenset[str] | None = None) -> GradingPlugin:
+    """Run the hidden suite in-process with ``namespace`` as the student fixture
+    (only the tests of ``only_tasks``, if given).
 
     The suite is collected once per grader process and its tests re-run for
     each submission (what a batch worker grades many times); if the suite or
@@ -94,9 +96,12 @@ def run_suite(assignment: Assignment, namespace: Any, limits: Limits | None = No
         _runners[assignment.suite] = runner
     limits = limits or assignment.limits
     try:
-        return runner.run(namespace, limits)
+        return runner.run(namespace, limits, only_tasks)
     except _ReuseUnavailable:
-        return _run_suite_once(assignment, namespace, limits)
+        plugin = _run_suite_once(assignment, namespace, limits)
+        if only_tasks is not None:
+            plugin.outcomes = [o for o in plugin.outcomes if o.task in only_tasks]
+        return plugin
 
 
 def _suite_stamp(assignment: Assignment) -> tuple[tuple[str, float], ...]:
@@ -139,7 +144,7 @@ class SuiteRunner:
         self.items = list(session.items)
         self.collection_errors = list(self.plugin.collection_errors)
 
-    def run(self, namespace: Any, limits: Limits) -> GradingPlugin:
+    def run(self, namespace: Any, limits: Limits, only_tasks: frozenset[str] | None = None) -> GradingPlugin:
         if self.items is None or self.collection_errors:
             raise _ReuseUnavailable()
         from _pytest.runner import runtestprotocol
@@ -147,10 +152,11 @@ class SuiteRunner:
         plugin = self.plugin
         plugin.function_budget_s = limits.function_budget_s
         plugin.reset(namespace)
+        items = [i for i in self.items if only_tasks is None or pytest_plugin.marker_task(i) in only_tasks]
         sink = io.StringIO()
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            for index, item in enumerate(self.items):
-                following = self.items[index + 1] if index + 1 < len(self.items) else None
+            for index, item in enumerate(items):
+                following = items[index + 1] if index + 1 < len(items) else None
                 runtestprotocol(item, nextitem=following, log=False)  # None: tears session fixtures down
         result = GradingPlugin(namespace, plugin.reference, hidden_visibility=plugin.hidden_visibility)
         result.outcomes, result.instructor_notes = plugin.outcomes, plugin.instructor_notes
@@ -175,16 +181,18 @@ def _run_suite_once(assignment: Assignment, namespace: Any, limits: Limits) -> G
 
 
 def grade_submission(assignment: Assignment, submission: Path, *, slot: int = 0,
-                     limits: Limits | None = None) -> GradingResult:
+                     limits: Limits | None = None, only_tasks: frozenset[str] | None = None) -> GradingResult:
     """Grade one notebook file. Never raises for a bad submission: problems
     land in the result, and every test still appears with its points.
 
     ``slot`` picks the sandbox's dedicated uid (61000 + slot); if another
-    grader on this machine holds it, the sandbox takes a spare one."""
-    return _grade(assignment, submission, slot, limits)
+    grader on this machine holds it, the sandbox takes a spare one. ``only_tasks``: run only
+    the hidden tests of these tasks (a regrade that reuses the others' stored outcomes)."""
+    return _grade(assignment, submission, slot, limits, only_tasks)
 
 
-def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits | None) -> GradingResult:
+def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits | None,
+           only_tasks: frozenset[str] | None = None) -> GradingResult:
     started = time.monotonic()
     limits = limits or assignment.limits
     isolation = detect_isolation()
@@ -216,7 +224,7 @@ def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits |
             if report.status != "ok":
                 result.problems.append(report.message)
     try:
-        plugin = run_suite(assignment, namespace, limits)
+        plugin = run_suite(assignment, namespace, limits, only_tasks)
         result.tests = plugin.outcomes
         if getattr(plugin, "grader_error", ""):
             result.grader_errors.append(plugin.grader_error)

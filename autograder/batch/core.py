@@ -17,6 +17,7 @@ from typing import Callable, TextIO
 
 import autograder
 from autograder.assignment import Assignment
+from autograder.batch.fingerprint import SuiteFingerprints, function_of, suite_fingerprints
 from autograder.batch.gradebook import CurrentRow, Gradebook
 from autograder.batch.inputs import Submission, Submitter, discover
 from autograder.batch.pool import Done, Task, grade_all
@@ -55,15 +56,23 @@ class BatchReport:
     timings: list[dict[str, float]] = field(default_factory=list)
     changes: list[tuple[str, str, float, float]] = field(default_factory=list)
     """Regrade: (key, who, old score, new score) for scores that changed."""
+    rescored: int = 0
+    """Regrade: submissions re-scored from their stored outcomes, no student code run (of ``graded``)."""
+    partial: int = 0
+    """Regrade: submissions that ran only the tasks whose tests changed, the rest re-scored (of ``graded``)."""
+    unfingerprinted: int = 0
+    """Regrade: submissions re-run in full because their grading predates stored test fingerprints."""
 
 
 class Recorder:
     """Turns worker results into gradebook rows (lateness applied here, in the parent)."""
 
     def __init__(self, assignment: Assignment, book: Gradebook, hidden_hash: str,
-                 subs: dict[str, Submission], report: BatchReport, progress: Callable[[], None]):
+                 subs: dict[str, Submission], report: BatchReport, progress: Callable[[], None],
+                 prints: SuiteFingerprints | None = None):
         self.course = load_course(assignment.course_root / "course.yaml")
         self.assignment, self.book, self.hidden_hash = assignment, book, hidden_hash
+        self.prints = prints
         self.subs, self.report, self.progress = subs, report, progress
         self.version = autograder.__version__
 
@@ -71,8 +80,9 @@ class Recorder:
         sub = self.subs[done.key]
         result = done.result
         if sub.notebook is None:
-            result.problems[:0] = [n for n in sub.notes if "no notebook" in n or "missing" in n] or \
+            missing = [n for n in sub.notes if "no notebook" in n or "missing" in n] or \
                 ["The submission has no notebook."]
+            result.problems[:0] = [n for n in missing if n not in result.problems]  # a re-scored one has them
         lateness_s = apply_lateness(result, sub, self.course, self.assignment.name) if sub.created_at else 0.0
         began = time.perf_counter()
         self.book.record(
@@ -81,7 +91,9 @@ class Recorder:
             notebook=sub.notebook, notebook_name=sub.notebook_name, notes=sub.notes, result=result,
             lateness_s=lateness_s,
             hidden_hash="" if failed else self.hidden_hash,  # '' : retried by the next batch or regrade
-            version=self.version, timings=done.timings)
+            version=self.version, timings=done.timings,
+            context_hash=self.prints.context if self.prints and not failed else "",
+            fingerprints={t.name: self.prints.of(t.name) for t in result.tests} if self.prints else None)
         done.timings["write"] = time.perf_counter() - began
         self.report.graded += 1
         self.report.timings.append(done.timings)
@@ -104,14 +116,36 @@ def _progress_bar(total: int, initial: int, enabled: bool, desc: str):  # type: 
 
 def grade_and_record(assignment: Assignment, book: Gradebook, subs: list[Submission], *, jobs: int,
                      hidden_hash: str, report: BatchReport, progress: bool, already: int = 0,
-                     desc: str = "grading") -> None:
+                     desc: str = "grading", prints: SuiteFingerprints | None = None,
+                     reuse: dict[str, Reuse] | None = None) -> None:
+    """Grade ``subs`` in the sandbox and record them; ``prints`` are stored with every grading.
+    ``reuse`` ({key: stored grading re-scored}): recorded as it is when nothing must run again,
+    else only its ``rerun`` tasks run and are merged into it."""
+    reuse = reuse or {}
     by_key = {s.key: s for s in subs}
     bar = _progress_bar(len(subs) + already, already, progress, f"{assignment.name} {desc}")
     try:
-        recorder = Recorder(assignment, book, hidden_hash, by_key, report, lambda: bar.update(1))
-        tasks = [Task(s.key, s.notebook, s.notebook_name) for s in subs]
+        recorder = Recorder(assignment, book, hidden_hash, by_key, report, lambda: bar.update(1), prints)
+        for key, stored in reuse.items():
+            if not stored.rerun:
+                recorder.done(Done(key, stored.result, {}))
+                report.rescored += 1
+        whole: list[Task] = []
+
+        def partial_done(done: Done) -> None:
+            merged = reuse[done.key].merged(done.result) if done.key in reuse else done.result
+            if merged is None:
+                whole.append(Task(done.key, by_key[done.key].notebook, by_key[done.key].notebook_name))
+                return
+            report.partial += done.key in reuse
+            recorder.done(Done(done.key, merged, done.timings))
+
+        tasks = [Task(s.key, s.notebook, s.notebook_name, reuse[s.key].rerun if s.key in reuse else None)
+                 for s in subs if s.key not in reuse or reuse[s.key].rerun]
         if tasks:
-            grade_all(assignment, tasks, jobs, recorder.done, recorder.failure)
+            grade_all(assignment, tasks, jobs, partial_done, recorder.failure)
+        if whole:  # the partial run did not give the tests expected: grade them in full
+            grade_all(assignment, whole, jobs, recorder.done, recorder.failure)
     finally:
         bar.close()
 
@@ -133,13 +167,13 @@ def run_batch(assignment: Assignment, source: Path, *, jobs: int, db_path: Path,
                             if n not in found.problems]
     subs = found.submissions
     report.total, report.keys = len(subs), [s.key for s in subs]
-    hidden_hash = assignment.hidden_hash()
+    hidden_hash, prints = assignment.hidden_hash(), suite_fingerprints(assignment)
     with Gradebook(db_path) as book:
         done = book.done_keys(assignment.name, hidden_hash)
         todo = [s for s in subs if done.get(s.key) != (s.content_hash, _iso(s.created_at))]
         report.skipped = len(subs) - len(todo)
         grade_and_record(assignment, book, todo, jobs=jobs, hidden_hash=hidden_hash, report=report,
-                         progress=progress, already=report.skipped)
+                         progress=progress, already=report.skipped, prints=prints)
         if report.graded and assignment.hidden_hash() != hidden_hash:
             report.problems.append(
                 f"the hidden tests, reference or source notebook of {assignment.name} changed while grading; "
@@ -156,10 +190,12 @@ def _iso(when: dt.datetime | None) -> str | None:
 
 def run_regrade(assignment: Assignment, *, jobs: int, db_path: Path, progress: bool = True) -> BatchReport:
     """Re-grade every stored submission whose current grading used other hidden
-    tests, reference or source notebook than the ones on disk now."""
+    tests, reference or source notebook than the ones on disk now. A submission whose
+    tests changed only in their points is re-scored from its stored outcomes, without running
+    its code (:mod:`autograder.batch.fingerprint`); the others run in the sandbox again."""
     began = time.perf_counter()
     report = BatchReport()
-    hidden_hash = assignment.hidden_hash()
+    hidden_hash, prints = assignment.hidden_hash(), suite_fingerprints(assignment)
     with Gradebook(db_path) as book:
         stored = book.stored_submissions(assignment.name)
         before = {r.key: r for r in book.current_rows(assignment.name)}
@@ -167,8 +203,14 @@ def run_regrade(assignment: Assignment, *, jobs: int, db_path: Path, progress: b
         subs = [Submission(s.key, [Submitter(**p) for p in s.submitters], s.created_at, s.notebook,
                            s.notebook_name, s.notes) for s in stored if s.key in stale]
         report.total, report.skipped, report.keys = len(stored), len(stored) - len(subs), [s.key for s in subs]
+        reuse: dict[str, Reuse] = {}
+        for sub in subs:
+            outcome = rescore(book, assignment.name, before[sub.key].grading_id, prints)
+            if isinstance(outcome, Reuse):
+                reuse[sub.key] = outcome
+            report.unfingerprinted += outcome == UNFINGERPRINTED
         grade_and_record(assignment, book, subs, jobs=jobs, hidden_hash=hidden_hash, report=report,
-                         progress=progress, desc="regrading")
+                         progress=progress, desc="regrading", prints=prints, reuse=reuse)
         after = {r.key: r for r in book.current_rows(assignment.name, keys=report.keys)}
     for key in report.keys:
         old, new = before[key].score, after[key].score
@@ -176,6 +218,53 @@ def run_regrade(assignment: Assignment, *, jobs: int, db_path: Path, progress: b
             report.changes.append((key, who(after[key]), old, new))
     report.seconds = time.perf_counter() - began
     return report
+
+
+UNFINGERPRINTED = "graded before test fingerprints were stored"
+
+
+@dataclass
+class Reuse:
+    """A stored grading re-scored at the new points; the tests of ``rerun`` (tasks whose tests
+    changed) must run again and replace theirs. ``rerun`` empty: no student code runs at all."""
+
+    result: GradingResult
+    rerun: frozenset[str]
+
+    def merged(self, fresh: GradingResult) -> GradingResult | None:
+        """``fresh`` (a run of the ``rerun`` tasks only) with the stored outcomes of the other tests,
+        in the stored order; None if its tests are not exactly the stored ones of those tasks
+        (a test moved to another task, new parametrize ids: run the whole submission)."""
+        by_name = {t.name: t for t in fresh.tests}
+        wanted = [t.name for t in self.result.tests if t.task in self.rerun]
+        if sorted(by_name) != sorted(wanted) or len(by_name) != len(fresh.tests):
+            return None
+        fresh.tests = [by_name[t.name] if t.task in self.rerun else t for t in self.result.tests]
+        return fresh
+
+
+def rescore(book: Gradebook, assignment: str, grading_id: int, prints: SuiteFingerprints) -> Reuse | str:
+    """The stored grading with each test scored at its new points (passed: its points, else 0),
+    if the context hash and the test functions are the same as when it was graded and it had
+    no grader error; the tasks of tests whose fingerprint changed are to run again. Otherwise
+    the reason it must run again in full (:data:`UNFINGERPRINTED`: graded before fingerprints)."""
+    context, stored = book.fingerprints_of(grading_id)
+    if not context:
+        return UNFINGERPRINTED
+    if context != prints.context:
+        return "what the tests share changed"
+    result = book.result_of(grading_id, assignment)
+    if result.grader_errors or len(stored) != len(result.tests):
+        return "a grader error"
+    if {function_of(t.name) for t in result.tests} != set(prints.tests):
+        return "tests added or removed"
+    rerun = frozenset(test.task for test, fingerprint in zip(result.tests, stored)
+                      if fingerprint != prints.tests[function_of(test.name)] or test.status not in ("passed", "failed"))
+    for test in result.tests:
+        new = prints.points[function_of(test.name)]  # None: in the fingerprint, so unchanged
+        test.max_score = test.max_score if new is None else new
+        test.score = test.max_score if test.status == "passed" else 0.0
+    return Reuse(result, rerun)
 
 
 def who(row: CurrentRow) -> str:

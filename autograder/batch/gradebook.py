@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS gradings (
     grader_errors      TEXT NOT NULL DEFAULT '[]',
     isolation          TEXT NOT NULL DEFAULT '',
     execution_time     REAL NOT NULL DEFAULT 0,
-    timings            TEXT NOT NULL DEFAULT '{}'
+    timings            TEXT NOT NULL DEFAULT '{}',
+    context_hash       TEXT NOT NULL DEFAULT ''   -- autograder.batch.fingerprint: '' before it existed
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_current ON gradings(submission_id) WHERE current = 1;
 CREATE TABLE IF NOT EXISTS tests (
@@ -74,6 +75,7 @@ CREATE TABLE IF NOT EXISTS tests (
     visibility  TEXT NOT NULL DEFAULT 'after_published',
     description TEXT NOT NULL DEFAULT '',
     kind        TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL DEFAULT '',   -- the test function's, without its points ('' unknown)
     PRIMARY KEY (grading_id, number)
 );
 """
@@ -82,7 +84,9 @@ CREATE TABLE IF NOT EXISTS tests (
 # gets them on its next writable open (ALTER TABLE keeps its rows); a read-only open reads the defaults.
 ADDED_COLUMNS = {"tests": (("visibility", "TEXT NOT NULL DEFAULT 'after_published'"),
                            ("description", "TEXT NOT NULL DEFAULT ''"),
-                           ("kind", "TEXT NOT NULL DEFAULT ''"))}
+                           ("kind", "TEXT NOT NULL DEFAULT ''"),
+                           ("fingerprint", "TEXT NOT NULL DEFAULT ''")),
+                 "gradings": (("context_hash", "TEXT NOT NULL DEFAULT ''"),)}
 
 
 def now_iso() -> str:
@@ -240,6 +244,17 @@ class Gradebook:
                              grader_errors=json.loads(g[5]), isolation=g[6], execution_time=g[7],
                              late_days=g[0], late_note=g[1], zeroed_reason=g[2], unusable=bool(g[3]))
 
+    def fingerprints_of(self, grading_id: int) -> tuple[str, list[str]]:
+        """``(context hash, [fingerprint of each test, in order])`` a grading was made with
+        (:mod:`autograder.batch.fingerprint`); '' where it was graded before they were stored."""
+        if "context_hash" not in self._columns("gradings"):
+            return "", []
+        row = self.db.execute("SELECT context_hash FROM gradings WHERE id = ?", (grading_id,)).fetchone()
+        if row is None:
+            raise KeyError(grading_id)
+        return row[0], [f for (f,) in self.db.execute(
+            "SELECT fingerprint FROM tests WHERE grading_id = ? ORDER BY number", (grading_id,))]
+
     def count_current(self, assignment: str) -> int:
         return self.db.execute(
             "SELECT COUNT(*) FROM gradings g JOIN submissions s ON s.id = g.submission_id "
@@ -249,9 +264,12 @@ class Gradebook:
     def record(self, assignment: str, *, key: str, content_hash: str, submitters: list[dict[str, str]],
                created_at: dt.datetime | None, notebook: bytes | None, notebook_name: str, notes: list[str],
                result: GradingResult, lateness_s: float, hidden_hash: str, version: str,
-               timings: dict[str, float]) -> int:
+               timings: dict[str, float], context_hash: str = "",
+               fingerprints: dict[str, str] | None = None) -> int:
         """Store one grading in one transaction; it becomes the submission's current one.
-        Returns the grading id."""
+        ``fingerprints``: {test name: fingerprint} with ``context_hash``, what a regrade needs to
+        reuse the outcomes (:mod:`autograder.batch.fingerprint`). Returns the grading id."""
+        fingerprints = fingerprints or {}
         when = created_at.isoformat() if created_at else None
         db = self.db
         db.execute("BEGIN IMMEDIATE")
@@ -275,17 +293,17 @@ class Gradebook:
             grading_id = db.execute(
                 "INSERT INTO gradings (submission_id, content_hash, created_at, hidden_hash, autograder_version,"
                 " graded_at, current, score, raw_score, max_score, lateness_s, late_days, late_note,"
-                " zeroed_reason, unusable, problems, grader_errors, isolation, execution_time, timings)"
-                " VALUES (?,?,?,?,?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " zeroed_reason, unusable, problems, grader_errors, isolation, execution_time, timings,"
+                " context_hash) VALUES (?,?,?,?,?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (sub_id, content_hash, when, hidden_hash, version, now_iso(), result.score, result.raw_score,
                  result.max_score, lateness_s, result.late_days, result.late_note, result.zeroed_reason,
                  int(result.unusable), json.dumps(result.problems), json.dumps(result.grader_errors),
-                 result.isolation, result.execution_time, json.dumps(timings))).lastrowid
+                 result.isolation, result.execution_time, json.dumps(timings), context_hash)).lastrowid
             db.executemany(
                 "INSERT INTO tests (grading_id, number, name, task, score, max_score, status, output, visibility,"
-                " description, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " description, kind, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(grading_id, n, t.name, t.task, t.score, t.max_score, t.status, t.output, t.visibility,
-                  t.description, t.kind) for n, t in enumerate(result.tests, start=1)])
+                  t.description, t.kind, fingerprints.get(t.name, "")) for n, t in enumerate(result.tests, start=1)])
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -1,6 +1,8 @@
 """``autograder regrade hw1 [--db GRADEBOOK] [--jobs N]``: re-grade every stored
 submission whose hidden tests, reference or source notebook changed since it was
 graded, from the notebooks kept in the gradebook, and print whose score changed.
+A submission whose tests changed only in their points is re-scored from its stored
+outcomes without running its code (autograder.batch.fingerprint).
 
 Like ``batch``, it first runs ``autograder check`` on the edited assignment and
 refuses, with nothing regraded or written, while check finds a problem: an
@@ -49,8 +51,13 @@ def run(args: argparse.Namespace) -> int:
     for key, who, old, new in report.changes:
         print(f"{who} [{key}]: {old:g} -> {new:g} ({new - old:+g})")
     print(f"{assignment.name}: {report.graded} of {report.total} stored submissions regraded "
-          f"(tests changed since grading), {len(report.changes)} scores changed, "
-          f"{report.skipped} already current; {report.seconds:.1f} s")
+          f"(tests changed since grading): {report.rescored} re-scored from stored results (only points "
+          f"changed; no student code run), {report.partial} re-ran only the tasks whose tests changed, "
+          f"{report.graded - report.rescored - report.partial} re-run in full; "
+          f"{len(report.changes)} scores changed, {report.skipped} already current; {report.seconds:.1f} s")
+    if report.unfingerprinted:
+        print(f"{report.unfingerprinted} of them were graded before test fingerprints were stored, so they "
+              f"were re-run in full; the next regrade can reuse their results.")
     if args.csv:
         with Gradebook(db_path) as book:
             print(f"csv: {write_csv(book, assignment.name, args.csv)}")
