@@ -83,11 +83,12 @@ def run_program() -> None:
     """The ``autograder`` command: ``main``, then leave without tearing the interpreter
     down module by module (numpy, pytest: a tenth of a second or more of a cold
     grade). Exit handlers still run and output is flushed first."""
-    code = main()
-    _leave(code)
+    leave(main())
 
 
-def _leave(code: int) -> None:
+def leave(code: int) -> None:
+    """Exit with ``code`` at once: exit handlers run and output is flushed, but
+    modules are not torn down one by one."""
     import atexit
     import os
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BIN, ROOT, make_nbgrader_course, nbgrader_env, report, run_timed  # noqa: E402
+from common import ROOT, cached_bytecode_env, make_nbgrader_course, nbgrader_env, report, run_timed  # noqa: E402
 
 from autograder.assignment import load_assignment  # noqa: E402
 from autograder.samples import perfect_submission, write_notebook  # noqa: E402
@@ -34,7 +34,7 @@ def profiled_run(cmd: list[str]) -> tuple[float, dict]:
     """Run ``cmd`` once with AUTOGRADER_PROFILE; its wall time and its phase report."""
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, AUTOGRADER_PROFILE=repr(started)))
+                          env=dict(cached_bytecode_env(), AUTOGRADER_PROFILE=repr(started)))
     wall = time.monotonic() - started
     line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("AUTOGRADER_PROFILE ")), None)
     if proc.returncode not in (0, 1) or line is None:
@@ -67,7 +67,8 @@ def profile(cmd: list[str], runs: int) -> None:
 def timed_cpu(cmd: list[str], cwd: Path) -> tuple[float, float]:
     """Wall and CPU seconds (user + sys of the process and the children it waited for)."""
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=cached_bytecode_env(cwd))
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -113,13 +114,13 @@ def main() -> None:
             profile(ours_cmd, args.runs)
             return
         course = make_nbgrader_course(work, assignment, {"s1": perfect})
-        theirs_cmd = [str(BIN / "nbgrader"), "autograde", assignment.name, "--force"]
-        run_timed(ours_cmd, ROOT)  # warm the OS file cache for both
-        run_timed(theirs_cmd, course, nbgrader_env())
+        theirs_cmd = [str(Path(sys.executable).parent / "nbgrader"), "autograde", assignment.name, "--force"]
+        run_timed(ours_cmd, ROOT, cached_bytecode_env())  # warm the OS file cache for both
+        run_timed(theirs_cmd, course, cached_bytecode_env(course, nbgrader_env()))
         ours, theirs = [], []
         for _ in range(args.runs):
-            ours.append(run_timed(ours_cmd, ROOT))
-            theirs.append(run_timed(theirs_cmd, course, nbgrader_env()))
+            ours.append(run_timed(ours_cmd, ROOT, cached_bytecode_env()))
+            theirs.append(run_timed(theirs_cmd, course, cached_bytecode_env(course, nbgrader_env())))
         print(f"grading one perfect {assignment.name} submission from a cold start")
         report(f"autograder grade {assignment.name}", ours, "nbgrader autograde", theirs)
 
