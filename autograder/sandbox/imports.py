@@ -184,13 +184,15 @@ def _path_stamp(root: str) -> list:
     return stamp
 
 
-def _cached_walk(root: str) -> tuple[str, ...] | None:
-    """``_walk(root)``, read from the cache file when ``sys.path`` has not changed since it
-    was written; written again (best effort: a read-only environment just walks) otherwise."""
+def _cached_walk(root: str, folder: str | None = None) -> tuple[str, ...] | None:
+    """``_walk(root)``, read from the cache file in ``folder`` (default ``sys.prefix``) when
+    ``sys.path`` has not changed since it was written; written again (best effort: a
+    read-only environment just walks) otherwise."""
     import json
     import tempfile
 
-    path = os.path.join(sys.prefix, CACHE_NAME)
+    folder = sys.prefix if folder is None else folder
+    path = os.path.join(folder, CACHE_NAME)
     stamp = _path_stamp(root)
     try:
         with open(path, encoding="utf-8") as handle:
@@ -202,7 +204,7 @@ def _cached_walk(root: str) -> tuple[str, ...] | None:
         pass
     modules = _walk(root)
     try:
-        fd, temporary = tempfile.mkstemp(prefix=CACHE_NAME, dir=sys.prefix)
+        fd, temporary = tempfile.mkstemp(prefix=CACHE_NAME, dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump({"stamp": stamp, "modules": modules}, handle)
         os.replace(temporary, path)
