@@ -6,8 +6,9 @@ Targets (issue 23): HW1 at most 0.35 s, HW3-HW5 at most 0.5 s per submission.
     .venv/bin/python benchmarks/bench_grade.py [--runs 7] [--assignment hw1]
     .venv/bin/python benchmarks/bench_grade.py --profile [--runs 15] [--assignment hw3]
 ``--profile`` skips nbgrader and prints where our time goes (median of each
-phase, its share of the total, and the CPU time of the grader and of the
-student process), from the marks of ``autograder/phases.py``.
+phase, its share of the total, and the grader's CPU time), from the marks of
+``autograder/phases.py``. ``--compare CHECKOUT`` times another checkout (its own
+.venv, e.g. main's) interleaved with this one: wall and CPU medians.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def profile(cmd: list[str], runs: int) -> None:
             values = [dict(r["phases"]).get(name, 0.0) for r in reports]
         print(f"{name:<22} {statistics.median(values):9.3f} {statistics.median(values) / total:6.0%}")
     print(f"{'total (wall)':<22} {total:9.3f}   (n={runs}, min {min(walls):.3f}, cores: {os.cpu_count()})")
-    for key, label in (("cpu_self", "CPU, grader"), ("cpu_children", "CPU, student process")):
+    # the student process runs under bubblewrap's own init and is reaped there, not counted here
+    for key, label in (("cpu_self", "CPU, grader"), ("cpu_children", "CPU, children reaped")):
         print(f"{label:<22} {statistics.median(r[key] for r in reports):9.3f}")
 
 
