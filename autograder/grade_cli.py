@@ -44,14 +44,18 @@ def format_feedback(result: GradingResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from autograder import phases
     from autograder.assignment import load_assignment
     from autograder.grading import grade_submission
+
+    phases.mark("imports")
 
     try:
         assignment = load_assignment(args.assignment, args.course)
     except UnusableInput as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    phases.mark("course.yaml")
     if getattr(args, "isolation", None):
         import os
 
@@ -66,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         traceback.print_exc()
     if args.json:
         write_results_json(to_gradescope(result, stdout_visibility=assignment.stdout_visibility), args.json)
+    phases.mark("results")
     if args.quiet:
         print(f"{result.score:g} / {result.max_score:g}")
     else:

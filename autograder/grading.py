@@ -8,19 +8,21 @@ import io
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
-
-from autograder import pytest_plugin
+from autograder import phases
 from autograder.assignment import Assignment
 from autograder.errors import StudentError, UnusableInput
 from autograder.notebook import Notebook, plan_cells, read_notebook
-from autograder.pytest_plugin import GradingPlugin
 from autograder.results import GradingResult
 from autograder.sandbox.imports import importable
 from autograder.sandbox.process import Limits, SandboxUnavailable, detect_isolation
 from autograder.sandbox.session import SandboxNamespace, StudentSession
+
+if TYPE_CHECKING:  # pytest is imported only once the student process is launched (see _grade)
+    import pytest
+
+    from autograder.pytest_plugin import GradingPlugin
 
 INI_FILE = Path(__file__).with_name("pytest_grading.ini")
 # pytest's built-in plugins a hidden suite has no use for; each costs start-up time.
@@ -89,11 +91,7 @@ def run_suite(assignment: Assignment, namespace: Any, limits: Limits | None = No
     The suite is collected once per grader process and its tests re-run for
     each submission (what a batch worker grades many times); if the suite or
     the reference changes on disk, it is collected again."""
-    runner = _runners.get(assignment.suite)
-    stamp = _suite_stamp(assignment)
-    if runner is None or runner.stamp != stamp:
-        runner = SuiteRunner(assignment, stamp)
-        _runners[assignment.suite] = runner
+    runner = suite_runner(assignment)
     limits = limits or assignment.limits
     try:
         return runner.run(namespace, limits, only_tasks)
@@ -102,6 +100,17 @@ def run_suite(assignment: Assignment, namespace: Any, limits: Limits | None = No
         if only_tasks is not None:
             plugin.outcomes = [o for o in plugin.outcomes if o.task in only_tasks]
         return plugin
+
+
+def suite_runner(assignment: Assignment) -> "SuiteRunner":
+    """The hidden suite of ``assignment``, collected (once per grader process while unchanged)."""
+    runner = _runners.get(assignment.suite)
+    stamp = _suite_stamp(assignment)
+    if runner is None or runner.stamp != stamp:
+        runner = SuiteRunner(assignment, stamp)
+        _runners[assignment.suite] = runner
+        phases.mark("load hidden suite")
+    return runner
 
 
 def _suite_stamp(assignment: Assignment) -> tuple[tuple[str, float], ...]:
@@ -117,6 +126,9 @@ class SuiteRunner:
     against a new student namespace (about half the cost of ``pytest.main``)."""
 
     def __init__(self, assignment: Assignment, stamp: Any):
+        from autograder import pytest_plugin
+        from autograder.pytest_plugin import GradingPlugin
+
         self.assignment = assignment
         self.stamp = stamp
         self.plugin = GradingPlugin(None, pytest_plugin.reference_module_for(assignment.suite),
@@ -132,6 +144,8 @@ class SuiteRunner:
     def _collect(self) -> None:
         from _pytest.config import _prepareconfig
         from _pytest.main import Session
+
+        from autograder import pytest_plugin
 
         os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
         sink = io.StringIO()
@@ -149,10 +163,12 @@ class SuiteRunner:
             raise _ReuseUnavailable()
         from _pytest.runner import runtestprotocol
 
+        from autograder.pytest_plugin import GradingPlugin, marker_task
+
         plugin = self.plugin
         plugin.function_budget_s = limits.function_budget_s
         plugin.reset(namespace)
-        items = [i for i in self.items if only_tasks is None or pytest_plugin.marker_task(i) in only_tasks]
+        items = [i for i in self.items if only_tasks is None or marker_task(i) in only_tasks]
         sink = io.StringIO()
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             for index, item in enumerate(items):
@@ -168,6 +184,11 @@ _runners: dict[Path, SuiteRunner] = {}
 
 
 def _run_suite_once(assignment: Assignment, namespace: Any, limits: Limits) -> GradingPlugin:
+    import pytest
+
+    from autograder import pytest_plugin
+    from autograder.pytest_plugin import GradingPlugin
+
     reference = pytest_plugin.reference_module_for(assignment.suite)
     plugin = GradingPlugin(namespace, reference, hidden_visibility=assignment.hidden_visibility,
                            function_budget_s=limits.function_budget_s)
@@ -191,6 +212,27 @@ def grade_submission(assignment: Assignment, submission: Path, *, slot: int = 0,
     return _grade(assignment, submission, slot, limits, only_tasks)
 
 
+def _start_session(session: StudentSession, namespace: Any, assignment: Assignment,
+                   result: GradingResult) -> tuple[StudentSession | None, Any]:
+    """Run the submission's cells, loading the hidden suite while the student process
+    starts (two processes, two cores); the session and the namespace to test, which
+    stand for the sandbox's failure when it could not start."""
+    try:
+        session.launch()
+        suite_runner(assignment)  # imports pytest and collects, if this process has not yet
+        session.start()
+    except SandboxUnavailable as exc:
+        result.grader_errors.append(str(exc))
+        session.close()
+        namespace = UnreadableSubmission("The autograder could not start its sandbox; your instructor has been told.")
+        return None, namespace
+    result.cells = session.cell_reports
+    for report in result.cells:
+        if report.status != "ok":
+            result.problems.append(report.message)
+    return session, namespace
+
+
 def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits | None,
            only_tasks: frozenset[str] | None = None) -> GradingResult:
     started = time.monotonic()
@@ -212,19 +254,11 @@ def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits |
                                  support_files=assignment.support_files, stubs=released_stubs(assignment),
                                  imports=importable(assignment.support_files))
         namespace = SandboxNamespace(session)
-        try:
-            session.start()
-        except SandboxUnavailable as exc:
-            result.grader_errors.append(str(exc))
-            session.close()
-            session = None
-            namespace = UnreadableSubmission("The autograder could not start its sandbox; your instructor has been told.")
-        result.cells = session.cell_reports if session else []
-        for report in result.cells:
-            if report.status != "ok":
-                result.problems.append(report.message)
     try:
+        if session is not None:
+            session, namespace = _start_session(session, namespace, assignment, result)
         plugin = run_suite(assignment, namespace, limits, only_tasks)
+        phases.mark("tests")
         result.tests = plugin.outcomes
         if getattr(plugin, "grader_error", ""):
             result.grader_errors.append(plugin.grader_error)

@@ -24,6 +24,19 @@ def run_timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> f
     return elapsed
 
 
+def cached_bytecode_env(checkout: Path = ROOT, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a user's Python runs in: compiled modules cached between runs
+    (some shells set PYTHONDONTWRITEBYTECODE, which makes every cold start compile
+    the platform again), kept under /tmp per checkout so no checkout is written to."""
+    import hashlib
+
+    env = dict(os.environ if base is None else base)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    tag = hashlib.sha256(str(checkout.resolve()).encode()).hexdigest()[:12]
+    env["PYTHONPYCACHEPREFIX"] = f"/tmp/autograder-bench-pycache/{tag}"
+    return env
+
+
 def nbgrader_env() -> dict[str, str]:
     return dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
 

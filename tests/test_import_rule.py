@@ -226,3 +226,31 @@ def test_only_text_support_files_are_stamped(tmp_path):
     (tmp_path / "digits.npz").write_bytes(b"PK\x03\x04\xff\xfe binary")
     (tmp_path / "big.txt").write_text("x" * (STAMPED_SOURCE_BYTES + 1))
     assert _support_sources(sorted(tmp_path.iterdir())) == {"solver.py": "class Solver:\n    pass\n"}
+
+
+def test_the_installed_module_walk_is_cached_until_sys_path_changes(tmp_path, monkeypatch):
+    """Issue 23: the walk through installed metadata costs a tenth of a second of every cold
+    grade, so its answer is kept beside the environment; installing a package (a changed
+    folder on sys.path) makes the next grade walk again rather than trust a stale list."""
+    from autograder.sandbox import imports
+
+    walked = imports._cached_walk("autograder", str(tmp_path))
+    assert walked == imports._walk("autograder") and "numpy" in walked
+    assert (tmp_path / imports.CACHE_NAME).is_file()
+
+    def no_walk(root: str) -> None:
+        raise AssertionError("walked again although nothing was installed")
+
+    monkeypatch.setattr(imports, "_walk", no_walk)
+    assert imports._cached_walk("autograder", str(tmp_path)) == walked  # read back, not walked
+
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(imports, "_walk", lambda root: ("first",))
+    assert imports._cached_walk("autograder", str(tmp_path)) == ("first",)  # a new folder on sys.path: walked
+    monkeypatch.setattr(imports, "_walk", no_walk)
+    assert imports._cached_walk("autograder", str(tmp_path)) == ("first",)
+    (site / "newpkg-1.0.dist-info").mkdir()  # a package installed into a folder on sys.path
+    monkeypatch.setattr(imports, "_walk", lambda root: ("fresh",))
+    assert imports._cached_walk("autograder", str(tmp_path)) == ("fresh",)

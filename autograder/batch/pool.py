@@ -93,10 +93,11 @@ def _install_timers() -> None:
     original_spawn = session.StudentSession._spawn
     original_suite = grading.run_suite
 
-    def spawn(self: Any) -> None:
+    def spawn(self: Any, *args: Any, **kwargs: Any) -> None:
         began = time.perf_counter()
-        original_spawn(self)
+        original_spawn(self, *args, **kwargs)
         try:
+            self.process.await_ready()  # a process launched without waiting (session.launch)
             self.process.request({"op": "run_cell", "source": "", "label": "start"}, [], 30.0)
         except Exception:  # noqa: BLE001 - the real first cell will see and report it
             pass

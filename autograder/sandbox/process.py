@@ -427,6 +427,13 @@ class StudentProcess:
         return cmd, str(self.workdir), env
 
     def start(self) -> None:
+        """Launch the process and wait for its word that it is confined and ready."""
+        self.launch()
+        self.await_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it: it confines itself and imports
+        numpy while the grader does its own work; ``await_ready`` then waits for it."""
         if self.isolation.level == "unavailable":
             raise SandboxUnavailable(self.isolation.description)
         if self.isolation.level == "unprivileged-user":
@@ -451,7 +458,13 @@ class StudentProcess:
         self.reader = protocol.FrameReader(self.proc.stdout.fileno(), max_frame=protocol.MAX_REPLY_BYTES)
         self._drain = threading.Thread(target=self._drain_output, args=(self.proc.stderr,), daemon=True)
         self._drain.start()
-        self._await_ready()
+        self._ready = False
+
+    def await_ready(self) -> None:
+        """Wait for a launched process (once; later calls return at once)."""
+        if not getattr(self, "_ready", True):
+            self._await_ready()
+            self._ready = True
 
     def _await_ready(self) -> None:
         """The student process's own word, sent after its limits and confinement

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder import phases
 from autograder.errors import (StudentCrash, StudentError, StudentMissing, StudentNotImplemented, StudentTimeout,
                                UnusableValue)
 from autograder.results import CellReport
@@ -108,13 +109,26 @@ class StudentSession:
         self._workdir: Path | None = None
 
     # ------------------------------------------------------------ lifecycle
+    def launch(self) -> None:
+        """Start the student process without waiting for it, so that it confines itself
+        and imports numpy while the grader loads the hidden suite; ``start`` waits for it."""
+        if self.process is None:
+            self._spawn(wait=False)
+
     def start(self) -> None:
-        """Start the process and run every cell once, recording what happened."""
-        self._spawn()
+        """Start the process (or wait for the launched one) and run every cell once,
+        recording what happened."""
+        if self.process is None:
+            self._spawn()
+        else:
+            self.process.await_ready()
+        phases.mark("sandbox start")
         for index, cell in enumerate(self.cells):
             self.cell_reports.append(self._run_cell(index, cell, report=True))
+        phases.mark("student's cells")
 
-    def _spawn(self) -> None:
+    def _spawn(self, wait: bool = True) -> None:
+        """A new student process; ``wait=False`` (plain processes only) returns once it is launched."""
         if self.process is not None:
             self.outputs.append(self.process.output())
             self.process.kill()
@@ -136,7 +150,10 @@ class StudentSession:
         else:
             self.process = StudentProcess(self.limits, self._workdir, slot=self.slot, strip_paths=self.strip_paths,
                                           isolation=self.isolation, imports=self.imports)
-        self.process.start()
+        if wait or launcher is not None:
+            self.process.start()
+        else:
+            self.process.launch()
         self.generation += 1
 
     def _restart_and_replay(self) -> None:
