@@ -38,7 +38,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # tests/variants, which import reference/hwN/alternatives.py
 
 
 def build(assignment, n: int, export: Path) -> list[Path]:
