@@ -113,8 +113,24 @@ def suite_runner(assignment: Assignment) -> "SuiteRunner":
     return runner
 
 
-def _suite_stamp(assignment: Assignment) -> tuple[tuple[str, float], ...]:
-    return tuple(sorted((str(p), p.stat().st_mtime) for p in assignment.reference_package.rglob("*.py")))
+def _suite_stamp(assignment: Assignment) -> list[list[Any]]:
+    """What a collection of the suite depends on: every Python file of the suite's folder
+    and of the reference package, and the platform's pytest plugin, fixtures and runner
+    (path, modification time, size); the same stamp means the same collection."""
+    from autograder import suite
+
+    files = set(assignment.reference_package.rglob("*.py")) | set(assignment.suite.parent.glob("*.py"))
+    platform = Path(__file__).parent
+    files |= {platform / "pytest_plugin.py", platform / "suite.py", platform / "exam" / "fixtures.py",
+              Path(suite.__file__)}
+    stamp = []
+    for path in sorted(files):
+        try:
+            info = path.stat()
+            stamp.append([str(path), info.st_mtime_ns, info.st_size])
+        except OSError:
+            stamp.append([str(path), None, None])
+    return stamp
 
 
 class _ReuseUnavailable(Exception):
@@ -122,26 +138,38 @@ class _ReuseUnavailable(Exception):
 
 
 class SuiteRunner:
-    """The hidden suite, collected once; ``run`` executes every test again
-    against a new student namespace (about half the cost of ``pytest.main``)."""
+    """The hidden suite, collected once; ``run`` executes every test again against a new
+    student namespace. A suite of plain tests (``autograder.suite``) runs as calls of its
+    test functions, its collection kept beside the suite for the next cold grader; any
+    other suite runs through pytest's own per-test protocol on the collected items."""
 
-    def __init__(self, assignment: Assignment, stamp: Any):
-        from autograder import pytest_plugin
+    def __init__(self, assignment: Assignment, stamp: Any, *, plain: bool = True):
+        from autograder import pytest_plugin, suite
         from autograder.pytest_plugin import GradingPlugin
 
         self.assignment = assignment
         self.stamp = stamp
+        _forget_suite_modules(assignment)
         self.plugin = GradingPlugin(None, pytest_plugin.reference_module_for(assignment.suite),
                                     hidden_visibility=assignment.hidden_visibility,
                                     function_budget_s=assignment.limits.function_budget_s)
         self.items: list[pytest.Item] | None = None
+        self.plain: list[suite.PlainTest] | None = suite.load_manifest(assignment.suite, stamp) if plain else None
+        self.why_not_plain = "" if plain else "asked for pytest's own protocol"
         self.collection_errors: list[str] = []
+        if self.plain is not None:
+            return
         try:
-            self._collect()
+            config = self._collect()
         except Exception:  # pytest internals differ: fall back to pytest.main per submission
             self.items = None
+            return
+        if plain and not self.collection_errors:
+            self.plain, self.why_not_plain = suite.plain_tests(self.items, config)
+            if self.plain is not None:
+                suite.write_manifest(assignment.suite, stamp, self.plain)
 
-    def _collect(self) -> None:
+    def _collect(self) -> Any:
         from _pytest.config import _prepareconfig
         from _pytest.main import Session
 
@@ -157,30 +185,55 @@ class SuiteRunner:
             session.perform_collect()
         self.items = list(session.items)
         self.collection_errors = list(self.plugin.collection_errors)
+        return config
 
     def run(self, namespace: Any, limits: Limits, only_tasks: frozenset[str] | None = None) -> GradingPlugin:
-        if self.items is None or self.collection_errors:
-            raise _ReuseUnavailable()
-        from _pytest.runner import runtestprotocol
-
-        from autograder.pytest_plugin import GradingPlugin, marker_task
+        from autograder.pytest_plugin import GradingPlugin
 
         plugin = self.plugin
+        if self.plain is None and (self.items is None or self.collection_errors):
+            raise _ReuseUnavailable()
         plugin.function_budget_s = limits.function_budget_s
         plugin.reset(namespace)
-        items = [i for i in self.items if only_tasks is None or marker_task(i) in only_tasks]
         sink = io.StringIO()
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            for index, item in enumerate(items):
-                following = items[index + 1] if index + 1 < len(items) else None
-                runtestprotocol(item, nextitem=following, log=False)  # None: tears session fixtures down
+            if self.plain is not None:
+                for test in self.plain:
+                    if only_tasks is None or test.task in only_tasks:
+                        plugin.run_plain(test)
+            else:
+                self._run_items(only_tasks)
         result = GradingPlugin(namespace, plugin.reference, hidden_visibility=plugin.hidden_visibility)
         result.outcomes, result.instructor_notes = plugin.outcomes, plugin.instructor_notes
         plugin.reset(None)
         return result
 
+    def _run_items(self, only_tasks: frozenset[str] | None) -> None:
+        """Through pytest's own protocol, item by item (a suite that needs pytest's machinery)."""
+        from _pytest.runner import runtestprotocol
+
+        from autograder.pytest_plugin import marker_task
+
+        assert self.items is not None
+        items = [i for i in self.items if only_tasks is None or marker_task(i) in only_tasks]
+        for index, item in enumerate(items):
+            following = items[index + 1] if index + 1 < len(items) else None
+            runtestprotocol(item, nextitem=following, log=False)  # None: tears session fixtures down
+
 
 _runners: dict[Path, SuiteRunner] = {}
+
+
+def _forget_suite_modules(assignment: Assignment) -> None:
+    """Drop the suite's and the reference's modules imported earlier in this process, so that a
+    new runner sees the files as they are now (pytest, too, reuses a module already imported)."""
+    import sys
+
+    folders = {str(assignment.suite.parent.resolve()), str(assignment.reference_package.resolve())}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and os.path.dirname(os.path.abspath(file)) in folders:
+            del sys.modules[name]
 
 
 def _run_suite_once(assignment: Assignment, namespace: Any, limits: Limits) -> GradingPlugin:

@@ -39,6 +39,7 @@ import importlib.util
 import sys
 import time
 import traceback
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -51,6 +52,7 @@ from autograder.errors import StudentError, StudentMissing, StudentNotImplemente
 from autograder.results import TestOutcome
 from autograder.sandbox.session import CallRecord
 from autograder.sandbox.student_main import parameter_names
+from autograder.suite import PlainTest, TestInfo, test_info
 
 MARKERS = (
     "points(p): how many points the test is worth (required)",
@@ -59,6 +61,14 @@ MARKERS = (
 )
 OUR_MARKERS = {"points", "task", "visible"}
 PYTEST_MARKERS = {"parametrize", "usefixtures", "filterwarnings", "skip", "skipif", "xfail"}
+
+
+PASS_THROUGH = (KeyboardInterrupt, pytest.exit.Exception)
+"""What stops a whole run rather than failing one test (as in pytest)."""
+
+
+def _outcome_of(exc: BaseException) -> str:
+    return "skipped" if isinstance(exc, pytest.skip.Exception) else "failed"
 
 
 class UncheckedTest(Exception):
@@ -275,18 +285,25 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
     """A test gives points only if it checked the student's answer."""
+    with answer_checked(lambda: _where(item)):
+        return (yield)
+
+
+@contextmanager
+def answer_checked(where: Callable[[], str]) -> Iterator[None]:
+    """Raise :class:`UncheckedTest` when the test run inside passed without checking an answer
+    (``where()``: the test's file, line and name, for the instructor)."""
     from autograder.testing import AnswerChecks
 
     AnswerChecks.reset()
-    result = yield
+    yield
     if AnswerChecks.count == 0:
-        raise UncheckedTest(f"{_where(item)} passed without checking the answer (no assert_close, assert_shape, "
+        raise UncheckedTest(f"{where()} passed without checking the answer (no assert_close, assert_shape, "
                             "assert_same_labels or assert_true), so it gives no points")
-    return result
 
 
-def feedback_for(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
-    """(status, message) for a failed test, safe to show the student.
+def feedback_for(exc: BaseException) -> tuple[str, str]:
+    """(status, message) for a test that failed with ``exc``, safe to show the student.
 
     Our checks and the student's own errors carry messages written for the
     student; anything else is a fault in the test or the grader, reported
@@ -294,7 +311,6 @@ def feedback_for(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str
     """
     from autograder.testing import GradingFailure
 
-    exc = excinfo.value
     if isinstance(exc, StudentError):
         return "failed", exc.feedback
     if isinstance(exc, GradingFailure):
@@ -395,9 +411,53 @@ class GradingPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
         """Charge the test's time to its task; refuse at once when the task is stopped."""
+        with self.charged(marker_task(item)):
+            return (yield)
+
+    def run_plain(self, test: PlainTest) -> None:
+        """Run one plain test (``autograder.suite``) and record its outcome, as pytest's set-up,
+        call and the hooks above would: fixtures first (a failure there is the test's outcome,
+        uncharged), then the call under its task's budget and the answer check."""
+        try:
+            kwargs = {name: self._fixture(name, test) for name in test.fixtures}
+        except PASS_THROUGH:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - as pytest: any failure is the test's outcome
+            self._record(test.info, exc, _outcome_of(exc))
+            return
+        kwargs.update(test.params)
+        try:
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("ignore", DeprecationWarning)
+                with self.charged(test.task), answer_checked(lambda: test.info.where):
+                    test.function(**kwargs)
+        except PASS_THROUGH:
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            self._record(test.info, exc, _outcome_of(exc))
+            return
+        self._record(test.info, None, "passed")
+
+    def _fixture(self, name: str, test: PlainTest) -> Any:
+        """The value of the platform fixture ``name`` for ``test`` (see ``suite.PLATFORM_FIXTURES``)."""
+        if name == "student":
+            return self.namespace
+        if self.reference is None:
+            raise RuntimeError("the grader has no reference module for this suite")
+        if name == "reference":
+            return self.reference
+        if name == "exam":
+            from autograder.exam.fixtures import exam_check
+
+            return exam_check(self.reference, self.namespace, test.task)
+        raise RuntimeError(f"no platform fixture `{name}`")
+
+    @contextmanager
+    def charged(self, task: str) -> Iterator[None]:
+        """The test run inside is charged to ``task``'s time budget; it is refused at once
+        (StudentTimeout) when ``task`` is already stopped."""
         from autograder.testing import OtherTask
 
-        task = marker_task(item)
         if task in self.clock.stopped:
             raise StudentTimeout(self.clock.stopped[task])
         self._task, self._elsewhere = task, 0.0
@@ -407,7 +467,7 @@ class GradingPlugin:
         started = time.monotonic()
         timed_out = False
         try:
-            return (yield)
+            yield
         except StudentTimeout:
             timed_out = True
             raise
@@ -459,7 +519,7 @@ class GradingPlugin:
         skipped = excinfo is not None and excinfo.errisinstance(pytest.skip.Exception)
         outcome = "passed" if excinfo is None else ("skipped" if skipped else "failed")
         if call.when == "call" or (call.when == "setup" and outcome != "passed"):
-            self._record(item, excinfo, outcome)
+            self._record(test_info(item), excinfo.value if excinfo is not None else None, outcome)
         longrepr: Any = None
         if skipped:
             longrepr = (str(item.path), 0, "skipped")
@@ -468,32 +528,29 @@ class GradingPlugin:
         return pytest.TestReport(item.nodeid, item.location, {}, outcome, longrepr, call.when,
                                  duration=call.duration, start=call.start, stop=call.stop)
 
-    def _record(self, item: pytest.Item, excinfo: Any, outcome: str) -> None:
-        max_points = marker_points(item)
-        task = marker_task(item)
+    def _record(self, test: TestInfo, exc: BaseException | None, outcome: str) -> None:
+        """One outcome: ``outcome`` is passed, failed or skipped; ``exc`` what failed it."""
         kind = ""
-        if outcome == "passed":
+        if outcome == "passed" or exc is None:
             status, message = "passed", ""
         elif outcome == "skipped":
             status, message = "failed", "This test was skipped."
         else:
-            status, message = feedback_for(excinfo)
-            kind = failure_kind(excinfo.value, item.name)
-            if isinstance(excinfo.value, UncheckedTest):
-                self.instructor_notes.append(str(excinfo.value))
-            if isinstance(excinfo.value, StudentNotImplemented):
-                message = self._not_implemented_message(task, message)
-        doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
-        first_paragraph = " ".join(line.strip() for line in doc.strip().split("\n\n")[0].splitlines())
+            status, message = feedback_for(exc)
+            kind = failure_kind(exc, test.name)
+            if isinstance(exc, UncheckedTest):
+                self.instructor_notes.append(str(exc))
+            if isinstance(exc, StudentNotImplemented):
+                message = self._not_implemented_message(test.task, message)
         self.outcomes.append(TestOutcome(
-            name=item.name,
-            task=task,
-            score=max_points if status == "passed" else 0.0,
-            max_score=max_points,
+            name=test.name,
+            task=test.task,
+            score=test.points if status == "passed" else 0.0,
+            max_score=test.points,
             status=status,
             output=message,
-            visibility="visible" if item.get_closest_marker("visible") is not None else self.hidden_visibility,
-            description=first_paragraph,
+            visibility="visible" if test.visible else self.hidden_visibility,
+            description=test.description,
             kind=kind,
         ))
 

@@ -103,17 +103,21 @@ def authoring_variant(spec: ExamSpec) -> ExamCheck:
 
 
 @pytest.fixture
-def exam(request: pytest.FixtureRequest, reference: Any) -> ExamCheck:
+def exam(request: pytest.FixtureRequest, reference: Any, student: Any) -> ExamCheck:
     """The submitter's variant (or the authoring one); skips tests of other questions in a one-question regrade."""
+    task = request.node.get_closest_marker("task")
+    return exam_check(reference, student, str(task.args[0]) if task is not None and task.args else "")
+
+
+def exam_check(reference: Any, student: Any, task: str) -> ExamCheck:
+    """The ``exam`` fixture's value for a test of ``task`` (its ``task`` marker, "" if none): the same
+    for pytest and for the grader's plain run of a collected test (``autograder.suite``)."""
     spec: ExamSpec = reference.EXAM
-    if _context.only_question is not None:
-        task = request.node.get_closest_marker("task")
-        if task is not None and task.args and str(task.args[0]).lower() != _context.only_question.lower():
-            pytest.skip(f"regrade of {_context.only_question} only")
+    if _context.only_question is not None and task and task.lower() != _context.only_question.lower():
+        pytest.skip(f"regrade of {_context.only_question} only")
     if _context.issued is None:
         from autograder.pytest_plugin import LocalNamespace
 
-        student = request.getfixturevalue("student")
         if not isinstance(student, LocalNamespace):  # a sandboxed submission graded outside the exam path
             raise RuntimeError(f"{spec.name} is an exam: grade it with `autograder exam grade/batch` or on Gradescope, "
                                "where each submission is graded on its submitter's own variant")
