@@ -8,10 +8,8 @@ word for word, for right and wrong answers alike."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 
-import numpy as np
 import pytest
 
 from autograder import grading, suite
