@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +255,20 @@ def test_the_installed_module_walk_is_cached_until_sys_path_changes(tmp_path, mo
     (site / "newpkg-1.0.dist-info").mkdir()  # a package installed into a folder on sys.path
     monkeypatch.setattr(imports, "_walk", lambda root: ("fresh",))
     assert imports._cached_walk("autograder", str(tmp_path)) == ("fresh",)
+
+
+def test_two_ways_of_starting_the_grader_do_not_walk_in_turns(tmp_path, monkeypatch):
+    """``autograder`` (its bin folder first on sys.path) and ``python -m autograder.cli`` (the
+    working folder first) each keep their own answer: alternating them walks only twice."""
+    from autograder.sandbox import imports
+
+    walks: list[str] = []
+    monkeypatch.setattr(imports, "_walk", lambda root: (walks.append(sys.path[0]), ("numpy",))[1])
+    original = sys.path[0]
+    try:
+        for first in ("/venv/bin", "/course", "/venv/bin", "/course", "/venv/bin"):
+            sys.path[0] = first
+            assert imports._cached_walk("autograder", str(tmp_path)) == ("numpy",)
+    finally:
+        sys.path[0] = original
+    assert walks == ["/venv/bin", "/course"]

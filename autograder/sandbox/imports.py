@@ -186,31 +186,39 @@ def _path_stamp(root: str) -> list:
 
 def _cached_walk(root: str, folder: str | None = None) -> tuple[str, ...] | None:
     """``_walk(root)``, read from the cache file in ``folder`` (default ``sys.prefix``) when
-    ``sys.path`` has not changed since it was written; written again (best effort: a
-    read-only environment just walks) otherwise."""
+    ``sys.path`` is one the cache has seen unchanged; walked and added otherwise (best effort:
+    a read-only environment just walks). The file keeps the last :data:`CACHE_ENTRIES` paths:
+    ``autograder`` (``.venv/bin`` first on ``sys.path``), ``python -m`` (the working folder
+    first) and the test runner each have their own, so that they do not walk in turns."""
+    import hashlib
     import json
     import tempfile
 
     folder = sys.prefix if folder is None else folder
     path = os.path.join(folder, CACHE_NAME)
-    stamp = _path_stamp(root)
+    key = hashlib.sha256(json.dumps(_path_stamp(root)).encode()).hexdigest()
+    entries: dict = {}
     try:
         with open(path, encoding="utf-8") as handle:
-            cached = json.load(handle)
-        if cached["stamp"] == stamp:
-            modules = cached["modules"]
-            return None if modules is None else tuple(str(m) for m in modules)
+            entries = dict(json.load(handle)["entries"])
+        modules = entries[key]
+        return None if modules is None else tuple(str(m) for m in modules)
     except (OSError, ValueError, KeyError, TypeError):
         pass
     modules = _walk(root)
+    entries.pop(key, None)
+    entries[key] = modules
     try:
         fd, temporary = tempfile.mkstemp(prefix=CACHE_NAME, dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"stamp": stamp, "modules": modules}, handle)
+            json.dump({"entries": list(entries.items())[-CACHE_ENTRIES:]}, handle)
         os.replace(temporary, path)
     except OSError:
         pass
     return modules
+
+
+CACHE_ENTRIES = 8
 
 
 def _walk(root: str) -> tuple[str, ...] | None:
