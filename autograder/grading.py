@@ -15,6 +15,7 @@ from autograder.assignment import Assignment
 from autograder.errors import StudentError, UnusableInput
 from autograder.notebook import Notebook, plan_cells, read_notebook
 from autograder.results import GradingResult
+from autograder.sandbox.bytecode import ensure_sandbox_bytecode
 from autograder.sandbox.imports import importable
 from autograder.sandbox.process import Limits, SandboxUnavailable, detect_isolation
 from autograder.sandbox.session import SandboxNamespace, StudentSession
@@ -271,6 +272,7 @@ def _start_session(session: StudentSession, namespace: Any, assignment: Assignme
     starts (two processes, two cores); the session and the namespace to test, which
     stand for the sandbox's failure when it could not start."""
     try:
+        ensure_sandbox_bytecode()
         session.launch()
         suite_runner(assignment)  # imports pytest and collects, if this process has not yet
         session.start()
