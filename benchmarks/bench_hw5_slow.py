@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BIN, ROOT, make_nbgrader_course, nbgrader_env, report, run_timed  # noqa: E402
+from common import BIN, ROOT, make_nbgrader_course, nbgrader_env, nbgrader_missing, report, run_timed  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
@@ -44,17 +44,23 @@ def main() -> None:
         work = Path(tmp)
         perfect_nb = perfect_submission(assignment)
         perfect = write_notebook(perfect_nb, work / "perfect.ipynb")
-        course = make_nbgrader_course(work, assignment, {"s1": perfect})
         ours_cmd = grade_cmd(perfect, work / "results.json")
-        theirs_cmd = [str(BIN / "nbgrader"), "autograde", "hw5", "--force"]
-        run_timed(ours_cmd, ROOT)  # warm the OS file cache for both
-        run_timed(theirs_cmd, course, nbgrader_env())
-        ours, theirs = [], []
-        for _ in range(args.runs):
-            ours.append(run_timed(ours_cmd, ROOT))
-            theirs.append(run_timed(theirs_cmd, course, nbgrader_env()))
+        run_timed(ours_cmd, ROOT)  # warm the OS file cache
         print("grading one perfect hw5 submission (four-loop naive layers) from a cold start")
-        report("autograder grade hw5", ours, "nbgrader autograde", theirs)
+        missing = nbgrader_missing()
+        if missing:
+            ours = [run_timed(ours_cmd, ROOT) for _ in range(args.runs)]
+            print(f"autograder grade hw5: median {statistics.median(ours):.3f} s (n={len(ours)}, min {min(ours):.3f})")
+            print(f"no ratio: {missing}")
+        else:
+            course = make_nbgrader_course(work, assignment, {"s1": perfect})
+            theirs_cmd = [str(BIN / "nbgrader"), "autograde", "hw5", "--force"]
+            run_timed(theirs_cmd, course, nbgrader_env())
+            ours, theirs = [], []
+            for _ in range(args.runs):
+                ours.append(run_timed(ours_cmd, ROOT))
+                theirs.append(run_timed(theirs_cmd, course, nbgrader_env()))
+            report("autograder grade hw5", ours, "nbgrader autograde", theirs)
         if args.no_variants:
             return
 

@@ -68,6 +68,25 @@ def make_nbgrader_course(workdir: Path, assignment, students: dict[str, Path]) -
     return course
 
 
+NBGRADER_PIN = "0.9.6"
+
+
+def nbgrader_missing() -> str:
+    """Why the peer cannot run here ("" when ``nbgrader`` 0.9.6 is installed beside this Python):
+    a benchmark then prints our own numbers and says so, never a ratio against nothing."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("nbgrader")
+    except metadata.PackageNotFoundError:
+        return "nbgrader is not installed in this environment (pip install -e '.[author]')"
+    if version != NBGRADER_PIN:
+        return f"nbgrader {version} is installed, the benchmarks compare against the pinned {NBGRADER_PIN}"
+    if not (BIN / "nbgrader").exists():
+        return f"no nbgrader command beside {sys.executable}"
+    return ""
+
+
 def report(label_a: str, times_a: list[float], label_b: str, times_b: list[float], unit: str = "s") -> None:
     med_a, med_b = statistics.median(times_a), statistics.median(times_b)
     print(f"{label_a:<34} median {med_a:7.3f} {unit}   (n={len(times_a)}, min {min(times_a):.3f})")
