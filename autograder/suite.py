@@ -98,6 +98,9 @@ def plain_tests(items: list[Any], config: Any) -> tuple[list[PlainTest] | None, 
     why = _conftest_hooks(config)
     if why:
         return None, why
+    for module in {getattr(item, "module", None) for item in items} - {None}:
+        if hasattr(module, "pytest_generate_tests"):
+            return None, f"{module.__file__} defines pytest_generate_tests"
     tests = []
     for item in items:
         test, why = _plain_test(item)
@@ -230,7 +233,7 @@ def load_manifest(suite: Path, stamp: Any) -> list[PlainTest] | None:
         if Path(getattr(module, "__file__", "") or "").resolve() != suite.resolve():
             return None
         return [_from_manifest(module, entry) for entry in body["tests"]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, ImportError, LookupError):
+    except Exception:  # noqa: BLE001 - anything amiss: collect with pytest, which reports it properly
         return None
 
 

@@ -159,3 +159,27 @@ def test_validate_without_proc_kills_a_students_stray(assignments, perfect_noteb
             if (p.info["cmdline"] or [])[1:] == [marker]:
                 p.kill()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="killing by uid needs root (the grader's dedicated-uid levels)")
+def test_killing_by_uid_forks_only_when_a_process_of_the_uid_is_alive(monkeypatch):
+    """Every sandbox start and end kills what its uid left behind; with nothing alive, no fork of
+    the (large) grader is made for it, and a live process of the uid is still killed."""
+    uid = process.STUDENT_UID_BASE + 977
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: (forks.append(1), real_fork())[1])
+    process._kill_all_of_uid(uid)
+    assert forks == []
+
+    stray = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "sleep", "30"])
+    try:
+        end = time.monotonic() + 5
+        while not process.processes_of_uid(uid) and time.monotonic() < end:
+            time.sleep(0.01)
+        process._kill_all_of_uid(uid)
+        assert forks == [1]
+        assert stray.wait(timeout=5) == -signal.SIGKILL
+    finally:
+        if stray.poll() is None:
+            stray.kill()

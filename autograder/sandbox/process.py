@@ -605,7 +605,13 @@ def _kill_all_of_uid(uid: int) -> None:
     """As root: kill every process of the dedicated uid (kill(-1) as that uid),
     repeating until none is alive, so a fork loop cannot outrun it. Processes
     that called setsid or double-forked are found all the same. Safe only
-    because the uid is claimed by this grader alone (``claim_uid``)."""
+    because the uid is claimed by this grader alone (``claim_uid``).
+
+    Where the process table shows no live process of the uid, there is nothing to kill
+    and no fork is needed (a few milliseconds of every start and end of a sandbox): only
+    a live process of the uid could start another one."""
+    if not processes_of_uid(uid):
+        return
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         code = 1
