@@ -150,7 +150,9 @@ class SuiteRunner:
 
         self.assignment = assignment
         self.stamp = stamp
-        _forget_suite_modules(assignment)
+        if _stamps_seen.setdefault(assignment.suite, stamp) != stamp:
+            _forget_suite_modules(assignment)  # the suite changed on disk since this process loaded it
+            _stamps_seen[assignment.suite] = stamp
         self.plugin = GradingPlugin(None, pytest_plugin.reference_module_for(assignment.suite),
                                     hidden_visibility=assignment.hidden_visibility,
                                     function_budget_s=assignment.limits.function_budget_s)
@@ -223,6 +225,8 @@ class SuiteRunner:
 
 
 _runners: dict[Path, SuiteRunner] = {}
+_stamps_seen: dict[Path, Any] = {}
+"""The stamp of each suite when this process first loaded it (see ``_forget_suite_modules``)."""
 
 
 def _forget_suite_modules(assignment: Assignment) -> None:

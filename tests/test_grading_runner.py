@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sys
 
 import pytest
 
@@ -67,6 +68,21 @@ def test_the_midterm_runs_as_plain_tests_on_the_authoring_variant():
     assert sum(o.score for o in fast.outcomes) == sum(o.max_score for o in fast.outcomes) > 0
 
 
+@pytest.fixture
+def keep_reference_modules():
+    """A test that grades a copied course imports its own `reference` package: afterwards this
+    process gets back exactly the module objects it had (other test modules compare them)."""
+    def ours():
+        return {k: v for k, v in sys.modules.items() if k == "reference" or k.startswith("reference.")}
+
+    saved, path = ours(), list(sys.path)
+    yield
+    for name in ours():
+        del sys.modules[name]
+    sys.modules.update(saved)
+    sys.path[:] = path
+
+
 def copied_suite(assignments, tmp_path, name="hw1"):
     """A copy of ``name``'s reference package under a new course root, as an Assignment."""
     assignment = assignments[name]
@@ -79,7 +95,8 @@ def copied_suite(assignments, tmp_path, name="hw1"):
                                suite=package / assignment.suite.name)
 
 
-def test_a_cold_runner_reads_the_kept_collection_and_a_changed_suite_is_collected_again(assignments, tmp_path):
+def test_a_cold_runner_reads_the_kept_collection_and_a_changed_suite_is_collected_again(assignments, tmp_path,
+                                                                                         keep_reference_modules):
     copy = copied_suite(assignments, tmp_path)
     try:
         first = grading.SuiteRunner(copy, grading._suite_stamp(copy))
@@ -100,7 +117,7 @@ def test_a_cold_runner_reads_the_kept_collection_and_a_changed_suite_is_collecte
         assert changed.items is not None, "a changed suite is collected again"
         assert [t.info.name for t in changed.plain][-1] == "test_added_later"
     finally:
-        reference_module_for(assignments["hw1"].suite)  # this course's `reference` package again
+        reference_module_for(assignments["hw1"].suite)
 
 
 SUITE_FEATURES = {
@@ -122,7 +139,8 @@ SUITE_FEATURES = {
 
 
 @pytest.mark.parametrize("feature", SUITE_FEATURES)
-def test_a_suite_that_needs_pytest_runs_through_pytest_with_the_same_outcomes(feature, assignments, tmp_path):
+def test_a_suite_that_needs_pytest_runs_through_pytest_with_the_same_outcomes(feature, assignments, tmp_path,
+                                                                              keep_reference_modules):
     copy = copied_suite(assignments, tmp_path)
     try:
         with open(copy.suite, "a", encoding="utf-8") as handle:
@@ -140,7 +158,7 @@ def test_a_suite_that_needs_pytest_runs_through_pytest_with_the_same_outcomes(fe
         reference_module_for(assignments["hw1"].suite)
 
 
-def test_a_kept_collection_that_no_longer_matches_its_module_is_not_used(assignments, tmp_path):
+def test_a_kept_collection_that_no_longer_matches_its_module_is_not_used(assignments, tmp_path, keep_reference_modules):
     """A manifest naming a test function the module no longer has (edited in the same
     second, same size) is refused and the suite is collected again, never half used."""
     copy = copied_suite(assignments, tmp_path)
