@@ -11,7 +11,6 @@ compiles, as before).
 from __future__ import annotations
 
 import os
-import py_compile
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,18 +25,29 @@ def cached_path(source: str) -> str:
     return os.path.join(os.path.dirname(source), "__pycache__", f"{stem}.{sys.implementation.cache_tag}.pyc")
 
 
+def _fresh(source: str) -> bool:
+    target = cached_path(source)
+    try:
+        return os.stat(target).st_mtime_ns >= os.stat(source).st_mtime_ns
+    except OSError:
+        return False
+
+
 def ensure_sandbox_bytecode() -> None:
     """Write the bytecode of the student process's modules where it is missing or stale (once per process)."""
     global _done
     if _done:
         return
     _done = True
-    for name in LOADED_BY_THE_STUDENT_PROCESS:
+    stale = [name for name in LOADED_BY_THE_STUDENT_PROCESS if not _fresh(os.path.join(HERE, name))]
+    if not stale:
+        return
+    import py_compile  # only when something must be written (it imports more than it is worth otherwise)
+
+    for name in stale:
         source = os.path.join(HERE, name)
         target = cached_path(source)
         try:
-            if os.path.exists(target) and os.stat(target).st_mtime_ns >= os.stat(source).st_mtime_ns:
-                continue
             py_compile.compile(source, cfile=target, doraise=True,
                                invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
         except (OSError, py_compile.PyCompileError):
