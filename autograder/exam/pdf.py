@@ -152,6 +152,36 @@ class PdfPrinter:
         self.profile = ""
         self.conn: _Connection | None = None
         self.tabs: list[_Tab] = []
+        self._starting: threading.Thread | None = None
+        self._start_error: BaseException | None = None
+        self.cpu_used = 0.0
+        """CPU seconds Chromium used (its processes' times, measured when it is closed)."""
+
+    def start_soon(self) -> "PdfPrinter":
+        """Start Chromium in a background thread (about a second of its start-up) while the caller does other
+        work; :meth:`ready` waits for it. Returns self."""
+
+        def start() -> None:
+            try:
+                self.start()
+            except BaseException as exc:  # noqa: BLE001 - raised by ready()
+                self._start_error = exc
+
+        self._starting = threading.Thread(target=start, daemon=True)
+        self._starting.start()
+        return self
+
+    def ready(self) -> "PdfPrinter":
+        """The started browser (waits for :meth:`start_soon`; starts it now if nothing started it)."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        if self._start_error is not None:
+            error, self._start_error = self._start_error, None
+            raise error
+        if self.conn is None:
+            self.start()
+        return self
 
     def __enter__(self) -> "PdfPrinter":
         self.start()
@@ -212,7 +242,10 @@ class PdfPrinter:
                            headerTemplate=HEADER.format(left=html.escape(header)), footerTemplate="<span></span>")
         else:
             options = dict(preferCSSPageSize=True)
-        result = tab.call("Page.printToPDF", printBackground=True, timeout=300, **options)
+        # untagged: a tagged PDF (the accessibility structure tree) doubles Chromium's time and triples the file
+        # for paper that is printed, not read on screen; the pages look the same
+        result = tab.call("Page.printToPDF", printBackground=True, timeout=300, generateTaggedPDF=False,
+                          generateDocumentOutline=False, **options)
         pdf_path = Path(pdf_path)
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         pdf_path.write_bytes(base64.b64decode(result["data"]))
@@ -220,9 +253,10 @@ class PdfPrinter:
     def print_many(self, jobs: Iterable[tuple[Path, Path, str]],
                    on_done: Callable[[tuple[Path, Path, str]], None] | None = None) -> int:
         """Print every (html, pdf, header) job over the open tabs; returns how many were printed.
-        ``on_done(job)`` runs in the tab's thread after each job (e.g. to split its PDF while the
-        browser prints the next one)."""
-        queue = list(jobs)
+        ``jobs`` is read lazily, one job at a time by whichever tab is free (a generator may write each
+        job's HTML just before it is printed, while the other tab prints). ``on_done(job)`` runs in the
+        tab's thread after each job (e.g. to split its PDF while the browser prints the next one)."""
+        queue = iter(jobs)
         lock = threading.Lock()
         errors: list[BaseException] = []
         count = 0
@@ -231,9 +265,15 @@ class PdfPrinter:
             nonlocal count
             while True:
                 with lock:
-                    if not queue or errors:
+                    if errors:
                         return
-                    job = queue.pop(0)
+                    try:
+                        job = next(queue)
+                    except StopIteration:
+                        return
+                    except BaseException as exc:  # noqa: BLE001 - the generator failed: re-raised in the caller
+                        errors.append(exc)
+                        return
                 try:
                     self.print_one(tab, *job)
                     if on_done is not None:
@@ -254,7 +294,32 @@ class PdfPrinter:
             raise errors[0]
         return count
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by Chromium's live processes (browser, renderers, utilities)."""
+        import psutil
+
+        if self.process is None:
+            return 0.0
+        try:
+            root = psutil.Process(self.process.pid)
+            tree = [root] + root.children(recursive=True)
+        except psutil.Error:
+            return 0.0
+        total = 0.0
+        for proc in tree:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
+
     def close(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        if self.process is not None:
+            self.cpu_used = self.cpu_seconds()
         if self.conn is not None:
             try:
                 self.conn.call("Browser.close", timeout=5)

@@ -12,7 +12,9 @@ printed paper exam, or the practice exam (which is not submitted).
 from __future__ import annotations
 
 import copy
+import functools
 import html
+import json
 import re
 from typing import Any
 
@@ -81,6 +83,35 @@ def student_notebook(template: dict[str, Any], values: dict[str, str], meta: dic
     return notebook
 
 
+_CELLS_MARK = "\x00cells\x00"
+
+
+def _cell_json(cell: dict[str, Any]) -> str:
+    """One cell as ``json.dumps(notebook, indent=1)`` writes it inside the notebook's ``cells`` list."""
+    return json.dumps(cell, indent=1, ensure_ascii=False).replace("\n", "\n  ")
+
+
+class NotebookText:
+    """Students' notebooks as JSON text, exactly ``json.dumps(student_notebook(...), indent=1,
+    ensure_ascii=False) + "\n"``, with the template's cells that hold no placeholder serialized once
+    (a build writes hundreds of notebooks that differ in a few cells)."""
+
+    def __init__(self, template: dict[str, Any]):
+        self.template = template
+        self.cells = [(None if "{{" in source_text(cell) else _cell_json(cell), cell) for cell in template["cells"]]
+
+    def text(self, values: dict[str, str], meta: dict[str, Any]) -> str:
+        """The notebook of the student whose placeholders are ``values``; ``metadata.exam`` is ``meta``."""
+        metadata = {**(self.template.get("metadata") or {}), "exam": meta}
+        if not self.cells:
+            return json.dumps({**self.template, "metadata": metadata}, indent=1, ensure_ascii=False) + "\n"
+        cells = [text if text is not None else _cell_json({**cell, "source": fill(source_text(cell), values)})
+                 for text, cell in self.cells]
+        skeleton = json.dumps({**self.template, "cells": [_CELLS_MARK], "metadata": metadata}, indent=1,
+                              ensure_ascii=False)
+        return skeleton.replace(json.dumps(_CELLS_MARK), ",\n  ".join(cells), 1) + "\n"
+
+
 def checked_cells(notebook: dict[str, Any]) -> dict[str, str]:
     """``{exam cell id: source}`` of the cells the grader compares with what was issued."""
     out = {}
@@ -99,6 +130,7 @@ _SYMBOLS = {r"\nabla": "∇", r"\top": "ᵀ", r"\partial": "∂", r"\leftarrow":
             r"\sum": "Σ", r"\cdot": "·", r"\times": "×", r"\,": " ", r"\;": " ", r"\quad": "  "}
 
 
+@functools.lru_cache(maxsize=4096)
 def latex_to_html(tex: str) -> str:
     """The small LaTeX subset the exam uses (Greek, ∇, ᵀ, fractions, sub/superscripts, hats, sqrt)
     as HTML, for printing without MathJax."""
@@ -121,8 +153,10 @@ def latex_to_html(tex: str) -> str:
     return f"<i class='m'>{t}</i>"
 
 
+@functools.lru_cache(maxsize=4096)
 def markdown_html(text: str) -> str:
-    """Markdown (with $...$ maths) to HTML via mistune, maths through :func:`latex_to_html`."""
+    """Markdown (with $...$ maths) to HTML via mistune, maths through :func:`latex_to_html` (remembered:
+    the cells without a student's numbers are the same for every student of a build)."""
     import mistune
 
     maths: list[str] = []
