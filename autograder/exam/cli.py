@@ -176,14 +176,21 @@ def _grade(args: argparse.Namespace) -> int:
 
     conn = store.connect(db)
     try:
-        issued_all = store.load_all(conn, args.exam)
+        issued = store.load(conn, args.exam, normalize_sid(args.sid))
     finally:
         conn.close()
-    issued = issued_all.get(normalize_sid(args.sid))
     if issued is None:
         raise UnusableInput(f"SID {args.sid} was issued no {args.exam} in {db}")
+
+    def the_class() -> dict:  # read only when a wrong answer is looked up among the other students' keys
+        conn = store.connect(db)
+        try:
+            return store.load_all(conn, args.exam)
+        finally:
+            conn.close()
+
     graded = grade_exam(assignment, spec, issued, args.notebook, template=exam_template(assignment),
-                        extra=student_extra(course, spec, issued), index=class_index(spec, issued_all, course))
+                        extra=student_extra(course, spec, issued), index=class_index(spec, the_class, course, cache=db))
     result = graded.result
     if args.created_at:
         window = window_for(course, args.exam, issued.student.track, parse_accommodation(issued.student.extra_time))

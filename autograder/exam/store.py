@@ -8,6 +8,8 @@ Tables (created on first use, beside the gradebook's own):
   exam_key_log    the answers a regrade replaced (who, question, old answers, new answers, when)
   exam_answers    one row per (exam, space, sid, part): what the student answered and whether it was
                   right on their own variant, as last graded (read by ``autograder exam integrity``)
+  exam_distinctive  which parts are distinctive for the copied-answer check, per digest of the keys that
+                  decide it (:class:`autograder.exam.copies.DistinctiveCache`)
 
 Once a row exists it is what the student was shown: ``autograder exam build`` run again reuses it
 (whatever the generator's code is now), grading reads the answers from it, and a regrade of one
@@ -58,6 +60,13 @@ CREATE TABLE IF NOT EXISTS exam_key_log (
     old_answers TEXT NOT NULL,
     new_answers TEXT NOT NULL,
     changed_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exam_distinctive (
+    exam        TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    part        TEXT NOT NULL,
+    distinctive INTEGER NOT NULL,
+    PRIMARY KEY (exam, digest, part)
 );
 CREATE TABLE IF NOT EXISTS exam_answers (
     exam        TEXT NOT NULL,
@@ -220,3 +229,23 @@ def from_json(text: str) -> dict[str, IssuedExam]:
         out[sid] = IssuedExam(e["exam"], e["space"], Student(**e["student"]),
                               {q: IssuedQuestion(**iq) for q, iq in e["questions"].items()}, e["issued_at"])
     return out
+
+
+def load_distinctive(db: sqlite3.Connection, exam: str, digest: str) -> dict[str, bool]:
+    """``{part: distinctive?}`` remembered for ``digest`` (see :class:`autograder.exam.copies.DistinctiveCache`)."""
+    rows = db.execute("SELECT part, distinctive FROM exam_distinctive WHERE exam=? AND digest=?", (exam, digest))
+    return {part: bool(flag) for part, flag in rows}
+
+
+def save_distinctive(db: sqlite3.Connection, exam: str, digest: str, decided: dict[str, bool]) -> None:
+    """Remember ``decided`` for ``digest``; older digests of the exam are dropped (they described other keys)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("DELETE FROM exam_distinctive WHERE exam=? AND digest<>? AND part IN (%s)"
+                   % ",".join("?" * len(decided)), (exam, digest, *decided))
+        db.executemany("INSERT OR REPLACE INTO exam_distinctive VALUES (?,?,?,?)",
+                       [(exam, digest, part, int(flag)) for part, flag in decided.items()])
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise

@@ -1,0 +1,109 @@
+"""The copied-answer check made cheap for one submission (issue 23): the class's keys are read only when a
+wrong answer is looked up, and which parts are distinctive is remembered in the gradebook per digest of
+what decides it (the class's keys, so the roster and the secret; the spec's judges and generators)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from autograder.assignment import load_assignment
+from autograder.course import load_course
+from autograder.exam import store
+from autograder.exam.build import load_spec
+from autograder.exam.copies import DistinctiveCache, class_index, find_copies
+from autograder.exam.questions import Numeric
+from autograder.exam.variants import Student, issue_exam
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = b"copies-cache-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def spec_course():
+    assignment = load_assignment("midterm", ROOT / "course.yaml")
+    return load_spec(assignment), load_course(ROOT / "course.yaml")
+
+
+def _class(spec, sids, secret=SECRET):
+    return {s: issue_exam(spec, secret, Student(s, track="C147")) for s in sids}
+
+
+SIDS = [str(905000200 + i) for i in range(6)]
+
+
+def _poison(db: Path, spec, issued, part: str) -> None:
+    """Record the opposite of the truth for ``part`` under the digest of (spec, issued): a build that
+    reads the cache for these keys then says what the cache says."""
+    index = class_index(spec, issued, cache=db)
+    truth = index.is_distinctive(part)
+    question = index.parts[part]
+    digest = index._digest(question)
+    conn = store.connect(db)
+    try:
+        decided = store.load_distinctive(conn, spec.name, digest)
+        assert decided[part] == truth
+        store.save_distinctive(conn, spec.name, digest, {**decided, part: not truth})
+    finally:
+        conn.close()
+
+
+def test_the_cache_holds_what_would_be_decided_and_is_read_for_the_same_keys(tmp_path, spec_course):
+    spec, course = spec_course
+    issued = _class(spec, SIDS)
+    fresh = class_index(spec, issued, course).distinctive
+    db = tmp_path / "gradebook.sqlite"
+    assert class_index(spec, issued, course, cache=db).distinctive == fresh  # decided, then stored
+    assert class_index(spec, issued, course, cache=db).distinctive == fresh  # read back
+    assert fresh == {"q2_grad", "q5_v", "q5_w"}
+    _poison(db, spec, issued, "q2_grad")
+    assert "q2_grad" not in class_index(spec, issued, course, cache=db).distinctive  # the cache was read
+
+
+@pytest.mark.parametrize("change", ["roster", "secret", "spec"])
+def test_the_cache_is_not_used_when_the_roster_the_secret_or_the_spec_changes(tmp_path, spec_course, change):
+    spec, course = spec_course
+    db = tmp_path / "gradebook.sqlite"
+    issued = _class(spec, SIDS)
+    _poison(db, spec, issued, "q2_grad")
+    assert not class_index(spec, issued, course, cache=db).is_distinctive("q2_grad")
+    if change == "roster":
+        issued = _class(spec, SIDS + ["905000299"])
+    elif change == "secret":
+        issued = _class(spec, SIDS, secret=b"another-secret-for-the-same-class-42")
+    else:  # a looser tolerance on Q2's gradient: the same keys, judged otherwise
+        q2 = spec.question("Q2")
+        parts = dict(q2.parts, q2_grad=dataclasses.replace(q2.parts["q2_grad"], judge=Numeric(rtol=2e-2)))
+        spec = dataclasses.replace(spec, questions=tuple(dataclasses.replace(q, parts=parts) if q.name == "Q2" else q
+                                                         for q in spec.questions))
+    assert class_index(spec, issued, course, cache=db).is_distinctive("q2_grad")  # decided again, truthfully
+
+
+def test_right_answers_read_no_other_students_keys_and_a_copied_one_still_names_its_owner(tmp_path, spec_course):
+    spec, course = spec_course
+    issued = _class(spec, SIDS)
+    reads = []
+
+    def the_class():
+        reads.append(1)
+        return issued
+
+    ada, alan = SIDS[0], SIDS[1]
+    own = {part: (value, True) for part, value in issued[ada].answers().items()}
+    index = class_index(spec, the_class, course, cache=tmp_path / "gradebook.sqlite")
+    assert find_copies(index, ada, own) == [] and reads == []
+    copied = dict(own, q5_v=(issued[alan].questions["Q5"].answers["q5_v"], False))
+    cases = find_copies(index, ada, copied)
+    assert reads == [1] and [(c.part, c.matching, c.distinctive) for c in cases] == [("q5_v", [alan], True)]
+
+
+def test_a_gradebook_that_cannot_be_written_only_costs_the_decision(tmp_path, spec_course):
+    spec, course = spec_course
+    issued = _class(spec, SIDS)
+    missing = tmp_path / "no-such-dir" / "sub" / "gradebook.sqlite"
+    (tmp_path / "no-such-dir").write_text("a file where a folder should be")
+    cache = DistinctiveCache(missing, spec.name)
+    assert cache.get("x") == {}
+    assert class_index(spec, issued, course, cache=missing).distinctive == {"q2_grad", "q5_v", "q5_w"}
