@@ -74,8 +74,10 @@ def test_a_second_build_prints_only_the_students_whose_exam_changed(tmp_path, se
     assert (first.pdfs, first.pdfs_reused, first.keys) == (5, 0, 5)
     pdfs = {sid: out / "print" / f"{sid}-midterm.pdf" for sid in names}
     for sid, path in pdfs.items():
-        pages = PdfReader(path).pages
-        assert len(pages) == 7 and all(f"SID {sid}" in page.extract_text() for page in pages)
+        reader = PdfReader(path, strict=True)  # cut from the chunk's PDF by split_pages: a complete PDF of its own
+        assert len(reader.pages) == 7 and all(f"SID {sid}" in page.extract_text() for page in reader.pages)
+        assert reader.metadata.title == f"ECE C147/C247 Midterm exam (Winter 2025): {sid}"
+        assert len(path.read_bytes()) < 200_000  # the fonts it uses, not the whole chunk's objects
     stamps = {sid: path.stat().st_mtime_ns for sid, path in pdfs.items()}
 
     again = build(assignment, course, tmp_path / "roster.csv", out, db_path=db)
@@ -92,3 +94,54 @@ def test_a_second_build_prints_only_the_students_whose_exam_changed(tmp_path, se
     os.remove(pdfs["905000104"])  # a PDF deleted by hand is printed again
     fourth = build(assignment, course, tmp_path / "roster.csv", out, db_path=db)
     assert (fourth.pdfs, fourth.pdfs_reused) == (5, 4) and len(PdfReader(pdfs["905000104"]).pages) == 7
+
+
+@pytest.mark.parametrize("text", [
+    "# Title\n\nA paragraph with `code = [1, 2]` and $\\nabla_x f$.\n\n**Bold:** 3",
+    "- **A.** one\n- **B.** two\n\n- **C.** a loose list: one list, not two",
+    "```\ncode\n\nmore code\n```\n\nafter",
+    "    indented code\n\n    still code",
+    "$a\n\nb$ maths across a blank line",
+    "[x][ref]\n\n[ref]: https://example.org",
+    "text\n\n<div>\n\nhtml</div>",
+    "1. first\n\n2. second",
+])
+def test_markdown_rendered_block_by_block_is_the_markdown_of_the_whole(text):
+    assert render.markdown_html(text) == render._markdown_whole.__wrapped__(text)
+
+
+def test_every_printed_cell_renders_as_a_whole_would_for_students_of_every_kind():
+    """The cells of the printed exam, filled for students with odd names, extra time and remote sittings."""
+    assignment = load_assignment("midterm", ROOT / "course.yaml")
+    course = load_course(ROOT / "course.yaml")
+    spec, template = load_spec(assignment), released_template(assignment)
+    for i in range(12):
+        student = Student(f"9050002{i:02d}", f"Ada_{i} *Love* <lace>", "", ["C147", "MSOL", "C247"][i % 3],
+                          ["", "1.5x", ""][i % 3])
+        issued = issue_exam(spec, SECRET.encode(), student)
+        values = dict(render.values_for(spec, issued, student_extra(course, spec, issued)),
+                      **{"exam.instructions": render.INSTRUCTIONS["paper"]})
+        for cell in template["cells"]:
+            if cell["cell_type"] == "markdown":
+                text = render.fill(render.source_text(cell), values)
+                assert render.markdown_html(text) == render._markdown_whole.__wrapped__(text)
+
+
+def test_a_page_count_that_does_not_match_stops_the_split_naming_the_document(tmp_path):
+    """A question that overflowed its page would shift every later student: refused, whichever splitter runs."""
+    from pypdf import PdfWriter
+
+    from autograder.exam.build import split_pdf
+    from autograder.exam.pdf import UnsupportedPdf, split_pages
+
+    writer = PdfWriter()
+    for _ in range(5):
+        writer.add_blank_page(612, 792)
+    with open(tmp_path / "exam-3.pdf", "wb") as handle:
+        writer.write(handle)
+    with pytest.raises(UnsupportedPdf, match="5 pages for 2 documents of 3"):
+        split_pages((tmp_path / "exam-3.pdf").read_bytes(), [(tmp_path / "a.pdf", "a"), (tmp_path / "b.pdf", "b")], 3)
+    with pytest.raises(RuntimeError, match="exam-3.pdf: 5 pages for 2 students, expected 3 each"):
+        split_pdf(tmp_path / "exam-3.pdf", [(tmp_path / "a.pdf", "a"), (tmp_path / "b.pdf", "b")], 3)
+    assert split_pdf(tmp_path / "exam-3.pdf", [(tmp_path / "a.pdf", "a")], 5) == 1
+    assert len(__import__("pypdf").PdfReader(tmp_path / "a.pdf").pages) == 5

@@ -418,7 +418,16 @@ def _write_manifest(path: Path, digests: dict[str, str]) -> None:
 
 def split_pdf(pdf: Path, targets: list[tuple[Path, str]], pages_each: int) -> int:
     """Cut ``pdf`` into ``len(targets)`` files of ``pages_each`` pages (``(path, title)`` each); refuses a page
-    count that does not match (a page that overflowed would shift every later student)."""
+    count that does not match (a page that overflowed would shift every later student). Chromium's PDFs are
+    cut by :func:`autograder.exam.pdf.split_pages` (objects copied byte for byte, five times faster); any
+    other structure by pypdf."""
+    from autograder.exam.pdf import UnsupportedPdf, split_pages
+
+    try:
+        split_pages(Path(pdf).read_bytes(), targets, pages_each)
+        return len(targets)
+    except UnsupportedPdf:
+        pass  # pypdf reads any PDF, and says what is wrong with the page count
     from pypdf import PdfReader, PdfWriter
 
     reader = PdfReader(pdf)

@@ -98,15 +98,23 @@ class NotebookText:
 
     def __init__(self, template: dict[str, Any]):
         self.template = template
-        self.cells = [(None if "{{" in source_text(cell) else _cell_json(cell), cell) for cell in template["cells"]]
+        self.cells: list[tuple[str, str | None]] = []
+        """Per cell: its JSON, and its source when it holds placeholders (then the JSON holds a mark instead)."""
+        for cell in template["cells"]:
+            source = source_text(cell)
+            if "{{" in source:
+                self.cells.append((_cell_json({**cell, "source": _CELLS_MARK}), source))
+            else:
+                self.cells.append((_cell_json(cell), None))
 
     def text(self, values: dict[str, str], meta: dict[str, Any]) -> str:
         """The notebook of the student whose placeholders are ``values``; ``metadata.exam`` is ``meta``."""
         metadata = {**(self.template.get("metadata") or {}), "exam": meta}
         if not self.cells:
             return json.dumps({**self.template, "metadata": metadata}, indent=1, ensure_ascii=False) + "\n"
-        cells = [text if text is not None else _cell_json({**cell, "source": fill(source_text(cell), values)})
-                 for text, cell in self.cells]
+        mark = json.dumps(_CELLS_MARK)
+        cells = [text if source is None else text.replace(mark, json.dumps(fill(source, values), ensure_ascii=False), 1)
+                 for text, source in self.cells]
         skeleton = json.dumps({**self.template, "cells": [_CELLS_MARK], "metadata": metadata}, indent=1,
                               ensure_ascii=False)
         return skeleton.replace(json.dumps(_CELLS_MARK), ",\n  ".join(cells), 1) + "\n"
@@ -153,10 +161,40 @@ def latex_to_html(tex: str) -> str:
     return f"<i class='m'>{t}</i>"
 
 
-@functools.lru_cache(maxsize=4096)
 def markdown_html(text: str) -> str:
-    """Markdown (with $...$ maths) to HTML via mistune, maths through :func:`latex_to_html` (remembered:
-    the cells without a student's numbers are the same for every student of a build)."""
+    """Markdown (with $...$ maths) to HTML via mistune, maths through :func:`latex_to_html`. Rendered block
+    by block (paragraphs, headings, lists between blank lines) where that gives the same HTML as the whole,
+    each block remembered: most blocks are the same for every student of a build, and a question's
+    statement costs only the blocks that show the student's numbers."""
+    blocks = _independent_blocks(text)
+    if blocks is None:
+        return _markdown_whole(text)
+    return "".join(_markdown_whole(block) for block in blocks)
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_LIST_ITEM = re.compile(r"([-*+]|\d+[.)])(\s|$)")
+_LINK_DEFINITION = re.compile(r"\[[^\]]*\]:")
+
+
+def _independent_blocks(text: str) -> list[str] | None:
+    """``text``'s blank-line-separated blocks when each renders alone as it does inside the whole; None when a
+    construct may span a blank line (indented or fenced code, HTML, list items on both sides of one, link
+    definitions, maths across a blank line)."""
+    for line in text.split("\n"):
+        if line.strip() and (line[0] in " \t<" or line.startswith(("```", "~~~")) or _LINK_DEFINITION.match(line)):
+            return None
+    blocks = [block for block in _BLANK_LINE.split(text) if block.strip()]
+    if any(block.count("$") % 2 for block in blocks):
+        return None
+    for before, after in zip(blocks, blocks[1:]):
+        if any(_LIST_ITEM.match(line) for line in before.split("\n")) and _LIST_ITEM.match(after):
+            return None  # one loose list, not two
+    return blocks
+
+
+@functools.lru_cache(maxsize=8192)
+def _markdown_whole(text: str) -> str:
     import mistune
 
     maths: list[str] = []
