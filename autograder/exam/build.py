@@ -234,7 +234,9 @@ def build(assignment: Any, course: Any, roster: Path, out: Path, *, db_path: Pat
     if any(prints(course, spec.name, s.track, printable) and normalize_sid(s.sid) not in printed for s in students):
         from autograder.exam.pdf import PdfPrinter  # some PDF to print: start Chromium now, in the background
 
-        printer = PdfPrinter(tabs=PRINT_TABS, header=False).start_soon()
+        template = released_template(assignment)
+        warm_up = render.html_document(render.printable_pages(spec, template, {}, "warm-up"), "warm-up")
+        printer = PdfPrinter(tabs=PRINT_TABS, header=False).start_soon(warm_up)
     try:
         secret = secret if secret is not None else load_secret(assignment.course_root)
         issued, report.issued_now = issue_all(spec, db_path, students, secret)

@@ -158,13 +158,31 @@ class PdfPrinter:
         self.cpu_used = 0.0
         """CPU seconds Chromium used (its processes' times, measured when it is closed)."""
 
-    def start_soon(self) -> "PdfPrinter":
+    def start_soon(self, warm_up: str = "") -> "PdfPrinter":
         """Start Chromium in a background thread (about a second of its start-up) while the caller does other
-        work; :meth:`ready` waits for it. Returns self."""
+        work; :meth:`ready` waits for it. ``warm_up``: an HTML document like those to come, printed once by
+        every tab and thrown away (a renderer's first print, which loads the fonts, costs about a second
+        more than the next). Returns self."""
 
         def start() -> None:
             try:
                 self.start()
+                if warm_up:
+                    with tempfile.TemporaryDirectory(prefix="autograder-warm-up-") as folder:
+                        page = Path(folder) / "warm-up.html"
+                        page.write_text(warm_up, encoding="utf-8")
+
+                        def warm(tab: _Tab, i: int) -> None:
+                            try:
+                                self.print_one(tab, page, Path(folder) / f"{i}.pdf", "")
+                            except Exception:  # noqa: BLE001 - the real print reports what is wrong
+                                pass
+
+                        threads = [threading.Thread(target=warm, args=(tab, i)) for i, tab in enumerate(self.tabs)]
+                        for thread in threads:
+                            thread.start()
+                        for thread in threads:
+                            thread.join()
             except BaseException as exc:  # noqa: BLE001 - raised by ready()
                 self._start_error = exc
 
