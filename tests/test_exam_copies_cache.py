@@ -107,3 +107,45 @@ def test_a_gradebook_that_cannot_be_written_only_costs_the_decision(tmp_path, sp
     cache = DistinctiveCache(missing, spec.name)
     assert cache.get("x") == {}
     assert class_index(spec, issued, course, cache=missing).distinctive == {"q2_grad", "q5_v", "q5_w"}
+
+
+@pytest.mark.slow
+def test_exam_grade_flags_a_copied_answer_and_remembers_the_decision_in_the_gradebook(tmp_path, spec_course):
+    """The command reads only the submitter's variant for right answers; a copied distinctive answer reads the
+    class's keys (answers only), names its owner, and the gradebook then holds the distinctive parts."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    from autograder.exam import samples
+    from autograder.exam.build import build
+    from autograder.exam.fixtures import ExamCheck
+    from autograder.exam.variants import SECRET_ENV
+
+    spec, course = spec_course
+    env = dict(os.environ, **{SECRET_ENV: SECRET.decode()})
+    (tmp_path / "roster.csv").write_text("SID,Name,Track\n905000301,Ada,C147\n905000302,Alan,C147\n")
+    db = tmp_path / "gradebook.sqlite"
+    old = os.environ.get(SECRET_ENV)
+    os.environ[SECRET_ENV] = SECRET.decode()
+    try:
+        build(load_assignment("midterm", ROOT / "course.yaml"), course, tmp_path / "roster.csv", tmp_path / "out",
+              db_path=db, printable="none")
+    finally:
+        if old is None:
+            os.environ.pop(SECRET_ENV, None)
+        else:
+            os.environ[SECRET_ENV] = old
+    conn = store.connect(db)
+    ada, alan = store.load(conn, "midterm", "905000301"), store.load(conn, "midterm", "905000302")
+    conn.close()
+    answers = dict(ExamCheck(spec, ada).answers_as_student(), q5_v=alan.questions["Q5"].answers["q5_v"])
+    notebook = samples.answered(samples.read(tmp_path / "out" / "notebooks" / "905000301" / "midterm.ipynb"), answers)
+    path = samples.write(notebook, tmp_path / "copied.ipynb")
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", "exam", "grade", "midterm", str(path), "--sid",
+                           "905000301", "--db", str(db)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "possible copied answers: q5_v" in done.stdout and "SID 905000302" in done.stdout
+    rows = sqlite3.connect(db).execute("SELECT part, distinctive FROM exam_distinctive WHERE exam='midterm'").fetchall()
+    assert ("q5_v", 1) in rows and ("q5_w", 1) in rows  # Q5's parts decided once, for the next submission

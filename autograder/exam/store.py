@@ -136,18 +136,21 @@ def load(db: sqlite3.Connection, exam: str, sid: str, space: str = "exam") -> Is
     return IssuedExam(exam, space, Student(sid, row[0], row[1], row[2], row[3]), questions, row[4])
 
 
-def load_all(db: sqlite3.Connection, exam: str, space: str = "exam") -> dict[str, IssuedExam]:
-    """``{sid: issued exam}`` for every student of ``exam``."""
+def load_all(db: sqlite3.Connection, exam: str, space: str = "exam", *, params: bool = True) -> dict[str, IssuedExam]:
+    """``{sid: issued exam}`` for every student of ``exam``. ``params=False``: the keys only (answers and option
+    order; every question's ``params`` left empty), for the copied-answer check, which reads nothing else."""
     out: dict[str, IssuedExam] = {}
     for sid, name, email, track, extra, issued in db.execute(
             "SELECT sid, name, email, track, extra_time, issued_at FROM exam_students WHERE exam=? AND space=?",
             (exam, space)):
         out[sid] = IssuedExam(exam, space, Student(sid, name, email, track, extra), {}, issued)
-    for sid, q, params, answers, order, ghash in db.execute(
-            "SELECT sid, question, params, answers, option_order, generator_hash FROM exam_variants "
+    columns = "params" if params else "'{}'"
+    for sid, q, shown, answers, order, ghash in db.execute(
+            f"SELECT sid, question, {columns}, answers, option_order, generator_hash FROM exam_variants "
             "WHERE exam=? AND space=?", (exam, space)):
         if sid in out:
-            out[sid].questions[q] = IssuedQuestion(q, json.loads(params), json.loads(answers), json.loads(order), ghash)
+            out[sid].questions[q] = IssuedQuestion(q, json.loads(shown) if params else {}, json.loads(answers),
+                                                   json.loads(order), ghash)
     return out
 
 
