@@ -149,3 +149,24 @@ def test_exam_grade_flags_a_copied_answer_and_remembers_the_decision_in_the_grad
     assert "possible copied answers: q5_v" in done.stdout and "SID 905000302" in done.stdout
     rows = sqlite3.connect(db).execute("SELECT part, distinctive FROM exam_distinctive WHERE exam='midterm'").fetchall()
     assert ("q5_v", 1) in rows and ("q5_w", 1) in rows  # Q5's parts decided once, for the next submission
+
+
+def test_the_gradescope_zip_carries_the_decision_and_a_run_reads_it(spec_course):
+    import json
+
+    from autograder.exam.copies import DistinctiveMemo
+    from autograder.exam.gradescope import DISTINCTIVE_FILE, zip_extra_entries
+
+    spec, course = spec_course
+    issued = _class(spec, SIDS)
+    entries = zip_extra_entries("midterm", issued, SECRET, spec)
+    data, mode = entries[DISTINCTIVE_FILE.format(exam="midterm")]
+    decided = json.loads(data)
+    assert mode == 0o600 and len(decided) == 5  # one digest per question judged by value
+    assert {p for parts in decided.values() for p, flag in parts.items() if flag} == {"q2_grad", "q5_v", "q5_w"}
+    for parts in decided.values():  # poisoned: the run believes the zip rather than deciding again
+        if "q2_grad" in parts:
+            parts["q2_grad"] = False
+    assert not class_index(spec, issued, course, cache=DistinctiveMemo(decided)).is_distinctive("q2_grad")
+    other = _class(spec, SIDS[:-1])  # another class (the zip of an earlier roster): decided again
+    assert class_index(spec, other, course, cache=DistinctiveMemo(decided)).is_distinctive("q2_grad")

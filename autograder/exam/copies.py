@@ -168,7 +168,7 @@ class KeyIndex:
     def __init__(self, spec: ExamSpec, issued: dict[str, IssuedExam] | Callable[[], dict[str, IssuedExam]],
                  sittings: dict[str, str] | Callable[[dict[str, IssuedExam]], dict[str, str]] | None = None,
                  sample: dict[str, IssuedExam] | None = None, *, min_sample: int = 0,
-                 cache: "DistinctiveCache | None" = None):
+                 cache: "DistinctiveCache | DistinctiveMemo | None" = None):
         self.spec = spec
         self._issued, self._sittings_of = issued, sittings
         self._students: dict[str, IssuedExam] | None = None
@@ -303,6 +303,19 @@ class KeyIndex:
             return []
         own = normalize_sid(exclude) if exclude else ""
         return [sid for sid in self._lookup(self.keys(part), part, value) if sid != own]
+
+
+class DistinctiveMemo:
+    """A :class:`DistinctiveCache` in memory: ``decided`` is ``{digest: {part: distinctive?}}``."""
+
+    def __init__(self, decided: dict[str, dict[str, bool]] | None = None):
+        self.decided = dict(decided or {})
+
+    def get(self, digest: str) -> dict[str, bool]:
+        return dict(self.decided.get(digest, {}))
+
+    def put(self, digest: str, decided: dict[str, bool]) -> None:
+        self.decided[digest] = dict(decided)
 
 
 CACHE_FORMAT = 1
@@ -462,12 +475,25 @@ def authoring_questions(spec: ExamSpec, question: str, wanted: int) -> dict[str,
 
 
 def class_index(spec: ExamSpec, issued: dict[str, IssuedExam] | Callable[[], dict[str, IssuedExam]],
-                course: Any = None, *, cache: Path | None = None) -> KeyIndex:
+                course: Any = None, *, cache: "Path | DistinctiveCache | DistinctiveMemo | None" = None) -> KeyIndex:
     """The index of a class's issued variants (a class smaller than :data:`MIN_SAMPLE` is topped up with
     authoring-space variants to judge which parts are distinctive). ``issued`` may be a function that reads
-    the class, called only if a lookup needs it; ``cache``: the gradebook remembering distinctive parts."""
+    the class, called only if a lookup needs it; ``cache``: the gradebook remembering distinctive parts (a
+    path), or a cache object."""
+    if isinstance(cache, (str, Path)):
+        cache = DistinctiveCache(Path(cache), spec.name)
     return KeyIndex(spec, issued, lambda students: sittings_of(course, spec.name, students), min_sample=MIN_SAMPLE,
-                    cache=DistinctiveCache(cache, spec.name) if cache is not None else None)
+                    cache=cache)
+
+
+def decided_parts(spec: ExamSpec, issued: dict[str, IssuedExam]) -> dict[str, dict[str, bool]]:
+    """``{digest: {part: distinctive?}}`` for every question of ``issued``'s class: what the Gradescope zip
+    carries, so that a run there decides nothing (see :class:`DistinctiveMemo`)."""
+    memo = DistinctiveMemo()
+    index = class_index(spec, issued, cache=memo)
+    for part in index.parts:
+        index.is_distinctive(part)
+    return memo.decided
 
 
 def cases_csv(cases: Iterable[CopyCase]) -> str:
