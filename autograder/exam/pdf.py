@@ -364,6 +364,8 @@ class UnsupportedPdf(ValueError):
 
 
 _REF = re.compile(rb"(\d+) 0 R\b")
+_OBJ = re.compile(rb"\s*(\d+) 0 obj\s*")
+_PARENT = re.compile(rb"/Parent \d+ 0 R")
 _STREAM = re.compile(rb"stream\r?\n")
 _INHERITED = (b"/Resources", b"/MediaBox", b"/CropBox", b"/Rotate")
 
@@ -409,9 +411,9 @@ class _Objects:
     def _body(self, n: int) -> bytes:
         start, stop = self.spans[n]
         chunk = self.data[start:stop]
-        head = re.match(rb"\s*%d 0 obj\s*" % n, chunk)
+        head = _OBJ.match(chunk)
         close = chunk.rfind(b"endobj")
-        if not head or close < 0:
+        if not head or int(head.group(1)) != n or close < 0:
             raise UnsupportedPdf(f"object {n} is not where the xref table says")
         return chunk[head.end():close].rstrip(b"\r\n")
 
@@ -481,7 +483,7 @@ def split_pages(pdf: bytes, targets: list[tuple[Path, str]], pages_each: int) ->
             order.append(n)
             dict_part = objects.dict_part(n)
             if n in all_pages:
-                dict_part = re.sub(rb"/Parent \d+ 0 R", b"", dict_part)
+                dict_part = _PARENT.sub(b"", dict_part)
             for ref in _REF.finditer(dict_part):
                 target = int(ref.group(1))
                 if target in all_pages and target not in mine:
@@ -508,7 +510,7 @@ def split_pages(pdf: bytes, targets: list[tuple[Path, str]], pages_each: int) ->
             found = _STREAM.search(body)
             head, tail = (body[:found.start()], body[found.start():]) if found else (body, b"")
             if old in all_pages:
-                head = re.sub(rb"/Parent \d+ 0 R", b"", head)
+                head = _PARENT.sub(b"", head)
             head = _REF.sub(lambda m: b"%d 0 R" % number[int(m.group(1))], head)
             if old in all_pages:  # the page's parent: the new page tree
                 close = head.rfind(b">>")
