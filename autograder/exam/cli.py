@@ -126,7 +126,8 @@ def _build(args: argparse.Namespace) -> int:
     times = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
     print(f"{report.students} students ({report.issued_now} issued now, {report.students - report.issued_now} as "
           f"recorded before): {report.notebooks} notebooks in {args.out / 'notebooks'}, {report.pdfs} printable "
-          f"exams in {args.out / 'print'}, {report.keys} answer keys in {args.out / 'keys'}; variants in {db}. {times}")
+          f"exams in {args.out / 'print'} ({report.pdfs - report.pdfs_reused} printed now, {report.pdfs_reused} "
+          f"already up to date), {report.keys} answer keys in {args.out / 'keys'}; variants in {db}. {times}")
     return 0
 
 
