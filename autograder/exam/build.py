@@ -229,23 +229,22 @@ def build(assignment: Any, course: Any, roster: Path, out: Path, *, db_path: Pat
     began = time.perf_counter()
     spec = load_spec(assignment)
     students = read_roster(roster, course, assignment.name)
+    t = time.perf_counter()
+    template = released_template(assignment)
+    report.seconds["template"] = time.perf_counter() - t
     printer = None
-    printed = _read_manifest(Path(out) / "print" / PRINTED_MANIFEST)
-    if any(prints(course, spec.name, s.track, printable) and normalize_sid(s.sid) not in printed for s in students):
+    earlier = _read_manifest(Path(out) / "print" / PRINTED_MANIFEST)
+    if any(prints(course, spec.name, s.track, printable) and normalize_sid(s.sid) not in earlier for s in students):
         from autograder.exam.pdf import PdfPrinter  # some PDF to print: start Chromium now, in the background
 
-        template = released_template(assignment)
         warm_up = render.html_document(render.printable_pages(spec, template, {}, "warm-up"), "warm-up")
         printer = PdfPrinter(tabs=PRINT_TABS, header=False).start_soon(warm_up)
     try:
+        t = time.perf_counter()
         secret = secret if secret is not None else load_secret(assignment.course_root)
         issued, report.issued_now = issue_all(spec, db_path, students, secret)
         report.students = len(students)
-        report.seconds["issue"] = time.perf_counter() - began
-
-        t = time.perf_counter()
-        template = released_template(assignment)
-        report.seconds["template"] = time.perf_counter() - t
+        report.seconds["issue"] = time.perf_counter() - t
         t = time.perf_counter()
         out = Path(out)
         (out / "notebooks").mkdir(parents=True, exist_ok=True)
