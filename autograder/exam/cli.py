@@ -290,7 +290,7 @@ def _integrity(args: argparse.Namespace) -> int:
     with Gradebook(db) as book:
         graded = {normalize_sid(p.get("sid", "")) for r in book.current_rows(args.exam) for p in r.submitters}
     unrecorded = sorted(s for s in graded if s and s in issued and s not in answers)
-    index = class_index(spec, issued, course)
+    index = class_index(spec, issued, course, cache=db)
     cases = [case for sid in sorted(answers) for case in find_copies(index, sid, answers[sid])]
     out = args.out or Path("integrity") / f"{args.exam}-copied-answers.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
