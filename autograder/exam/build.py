@@ -237,7 +237,8 @@ def build(assignment: Any, course: Any, roster: Path, out: Path, *, db_path: Pat
     if any(prints(course, spec.name, s.track, printable) and normalize_sid(s.sid) not in earlier for s in students):
         from autograder.exam.pdf import PdfPrinter  # some PDF to print: start Chromium now, in the background
 
-        warm_up = render.html_document(render.printable_pages(spec, template, {}, "warm-up"), "warm-up")
+        warm_up = render.html_document(render.printable_pages(spec, template, {}, "warm-up"), "warm-up",
+                                       print_only=True)
         printer = PdfPrinter(tabs=PRINT_TABS, header=False).start_soon(warm_up)
     try:
         t = time.perf_counter()
@@ -350,7 +351,8 @@ def print_exams(spec: ExamSpec, template: dict[str, Any], items: list[tuple[Issu
                 pages += mine
             if chunk and (len(chunk) == size or n == len(items) - 1):
                 html_path = scratch / f"exam-{n}.html"
-                html_path.write_text(render.html_document(pages, f"{spec.title}: exams"), encoding="utf-8")
+                html_path.write_text(render.html_document(pages, f"{spec.title}: exams", print_only=True),
+                                     encoding="utf-8")
                 plan[scratch / f"exam-{n}.pdf"] = chunk
                 yield html_path, scratch / f"exam-{n}.pdf", ""
                 chunk, pages = [], []

@@ -295,6 +295,10 @@ def key_shown(value: Any) -> str:
     return shown(value)
 
 
-def html_document(pages: list[str], title: str) -> str:
+def html_document(pages: list[str], title: str, *, print_only: bool = False) -> str:
+    """The pages as one HTML document with :data:`PRINT_CSS`. ``print_only``: for a document only printed
+    (never shown), laid out for print only: on screen its body is not displayed, which saves Chromium a
+    layout of every page (about a tenth of its time) and changes no printed pixel."""
+    hide = "@media screen { body { display: none } }" if print_only else ""
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{PRINT_CSS}</style></head><body>{''.join(pages)}</body></html>")
+            f"<style>{PRINT_CSS}{hide}</style></head><body>{''.join(pages)}</body></html>")
