@@ -235,11 +235,17 @@ class PdfPrinter:
             raise PdfUnavailable(f"{binary} did not start its DevTools endpoint within 30 s")
         threading.Thread(target=self._drain, daemon=True).start()
         self.conn = _Connection(url)
-        for _ in range(self.tabs_wanted):
-            # a browser context of its own gives each tab its own renderer process: tabs print in parallel
-            context = self.conn.call("Target.createBrowserContext", {"disposeOnDetach": True})["browserContextId"]
-            target = self.conn.call("Target.createTarget", {"url": "about:blank",
-                                                            "browserContextId": context})["targetId"]
+        # the page Chromium opened (about:blank) is the first tab: every renderer costs about half a second
+        # of CPU to start, so none is started for nothing
+        opened = [t["targetId"] for t in self.conn.call("Target.getTargets").get("targetInfos", [])
+                  if t.get("type") == "page"][:1]
+        for n in range(self.tabs_wanted):
+            if n < len(opened):
+                target = opened[n]
+            else:  # a browser context of its own gives each tab its own renderer process: tabs print in parallel
+                context = self.conn.call("Target.createBrowserContext", {"disposeOnDetach": True})["browserContextId"]
+                target = self.conn.call("Target.createTarget", {"url": "about:blank",
+                                                                "browserContextId": context})["targetId"]
             session = self.conn.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
             tab = _Tab(self.conn, session)
             tab.call("Page.enable")
