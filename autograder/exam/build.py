@@ -15,7 +15,9 @@ from a column named ``accommodation``). Nothing written contains the course secr
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import itertools
 import json
 import shutil
 import tempfile
@@ -23,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from autograder.errors import UnusableInput
 from autograder.exam import render, store
@@ -173,8 +175,13 @@ class BuildReport:
     """Students whose variant was drawn by this build (the others reuse their recorded one)."""
     notebooks: int = 0
     pdfs: int = 0
+    """Printable exams in place (printed now, or ``pdfs_reused``)."""
+    pdfs_reused: int = 0
+    """Printable exams already up to date from an earlier build (same pages): not printed again."""
     keys: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    chromium_cpu: float = 0.0
+    """CPU seconds Chromium used printing (its processes are not this process's children once they exit)."""
     out: Path = Path(".")
     notes: list[str] = field(default_factory=list)
 
@@ -215,107 +222,215 @@ def student_extra(course: Any, spec: ExamSpec, issued: IssuedExam) -> dict[str, 
 
 def build(assignment: Any, course: Any, roster: Path, out: Path, *, db_path: Path, printable: str = "in-person",
           secret: bytes | None = None, progress: Callable[[str], None] | None = None) -> BuildReport:
-    """Issue, record and write every student's exam (see the module docstring)."""
+    """Issue, record and write every student's exam (see the module docstring). Chromium starts in the
+    background while the variants are issued and the notebooks written."""
     say = progress or (lambda _m: None)
     report = BuildReport(out=Path(out))
     began = time.perf_counter()
     spec = load_spec(assignment)
     students = read_roster(roster, course, assignment.name)
-    secret = secret if secret is not None else load_secret(assignment.course_root)
-    issued, report.issued_now = issue_all(spec, db_path, students, secret)
-    report.students = len(students)
-    report.seconds["issue"] = time.perf_counter() - began
-
     t = time.perf_counter()
     template = released_template(assignment)
     report.seconds["template"] = time.perf_counter() - t
-    t = time.perf_counter()
-    out = Path(out)
-    (out / "notebooks").mkdir(parents=True, exist_ok=True)
-    to_print: list[tuple[IssuedExam, dict[str, str]]] = []
-    for sid, exam in issued.items():
-        extra = student_extra(course, spec, exam)
-        values = render.values_for(spec, exam, extra)
-        notebook = render.student_notebook(template, values, {"exam": spec.name, "sid": sid, "space": "exam"})
-        folder = out / "notebooks" / sid
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{assignment.name}.ipynb").write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n",
-                                                         encoding="utf-8")
-        report.notebooks += 1
-        where = course.exams[spec.name].sittings.get(exam.student.track)
-        in_person = where is not None and where.where.strip().lower() != "remote"
-        if printable == "all" or (printable == "in-person" and in_person):
-            to_print.append((exam, values))
-    write_keys_csv(spec, issued, out / "keys" / "keys.csv")
-    report.seconds["notebooks"] = time.perf_counter() - t
-    say(f"{report.notebooks} notebooks written; printing {len(to_print)} exams and keys")
-    if to_print:
+    printer = None
+    earlier = _read_manifest(Path(out) / "print" / PRINTED_MANIFEST)
+    if any(prints(course, spec.name, s.track, printable) and normalize_sid(s.sid) not in earlier for s in students):
+        from autograder.exam.pdf import PdfPrinter  # some PDF to print: start Chromium now, in the background
+
+        warm_up = render.html_document(render.printable_pages(spec, template, {}, "warm-up"), "warm-up",
+                                       print_only=True)
+        printer = PdfPrinter(tabs=PRINT_TABS, header=False).start_soon(warm_up)
+    try:
         t = time.perf_counter()
-        report.pdfs, report.keys = print_exams(spec, template, to_print, out, assignment.name)
-        report.seconds["pdf"] = time.perf_counter() - t
+        secret = secret if secret is not None else load_secret(assignment.course_root)
+        issued, report.issued_now = issue_all(spec, db_path, students, secret)
+        report.students = len(students)
+        report.seconds["issue"] = time.perf_counter() - t
+        t = time.perf_counter()
+        out = Path(out)
+        (out / "notebooks").mkdir(parents=True, exist_ok=True)
+        to_print: list[tuple[IssuedExam, dict[str, str]]] = []
+        notebooks = render.NotebookText(template)
+        for sid, exam in issued.items():
+            extra = student_extra(course, spec, exam)
+            values = render.values_for(spec, exam, extra)
+            folder = out / "notebooks" / sid
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{assignment.name}.ipynb").write_text(
+                notebooks.text(values, {"exam": spec.name, "sid": sid, "space": "exam"}), encoding="utf-8")
+            report.notebooks += 1
+            if prints(course, spec.name, exam.student.track, printable):
+                to_print.append((exam, values))
+        write_keys_csv(spec, issued, out / "keys" / "keys.csv")
+        report.seconds["notebooks"] = time.perf_counter() - t
+        say(f"{report.notebooks} notebooks written; printing {len(to_print)} exams and keys")
+        if to_print:
+            t = time.perf_counter()
+            printed = print_exams(spec, template, to_print, out, assignment.name, printer=printer)
+            report.pdfs, report.keys, report.pdfs_reused = printed.pdfs, printed.keys, printed.reused
+            report.chromium_cpu += printed.chromium_cpu
+            report.seconds["pdf"] = time.perf_counter() - t
+    finally:
+        if printer is not None:
+            printer.close()
+            report.chromium_cpu += printer.cpu_used
     report.seconds["total"] = time.perf_counter() - began
     return report
+
+
+def prints(course: Any, exam: str, track: str, printable: str) -> bool:
+    """Whether a student of ``track`` gets a printable exam: ``printable`` is ``all``, ``none`` or
+    ``in-person`` (a sitting whose place is not ``remote``)."""
+    if printable != "in-person":
+        return printable == "all"
+    where = course.exams[exam].sittings.get(track)
+    return where is not None and where.where.strip().lower() != "remote"
 
 
 def student_line(exam: IssuedExam, spec: ExamSpec) -> str:
     return f"{exam.student.name or '(name)'} · SID {exam.student.sid} · {spec.title}"
 
 
+@dataclass
+class Printed:
+    """What :func:`print_exams` left in ``DIR/print`` and ``DIR/keys``."""
+
+    pdfs: int = 0
+    """Printable exams in place: printed now plus ``reused``."""
+    keys: int = 0
+    reused: int = 0
+    """PDFs already up to date (printed by an earlier build from the same pages), not printed again."""
+    chromium_cpu: float = 0.0
+    """CPU seconds of the Chromium this call started (0 when the caller's printer was used)."""
+
+
 def print_exams(spec: ExamSpec, template: dict[str, Any], items: list[tuple[IssuedExam, dict[str, str]]],
-                out: Path, exam_name: str) -> tuple[int, int]:
-    """Printable exam PDFs and TA key pages (HTML) of ``items``. Starting Chromium costs about a second and printing one small
-    document through it tens of milliseconds, so students are printed in chunks: each chunk is one HTML
-    document (every page a fixed-height section headed by the student's name and SID) printed once by one
-    headless Chromium (two tabs, each with its own renderer process), then split into one PDF per student
-    by page count, in the tab's thread while the browser prints the next chunk. Returns (exams, keys)."""
+                out: Path, exam_name: str, printer: Any = None) -> Printed:
+    """Printable exam PDFs and TA key pages (HTML) of ``items`` (``(issued exam, placeholder values)``).
+
+    Starting Chromium costs about a second and printing one small document through it about 0.1 s, so
+    students are printed in chunks: each chunk is one HTML document (every page a fixed-height section
+    headed by the student's name and SID) printed once by one headless Chromium with :data:`PRINT_TABS`
+    tabs (each its own renderer process), then split into one PDF per student by page count, in the tab's
+    thread while the browser prints the next chunk. A chunk's HTML is written when a tab is free for it.
+    A student whose PDF exists and was printed from the same HTML (``print/.printed.json`` holds each
+    PDF's digest) is not printed again. ``printer``: a :class:`~autograder.exam.pdf.PdfPrinter` already
+    starting (closed by the caller); None starts one."""
     from autograder.exam.pdf import PdfPrinter
 
     per_exam = 1 + len(spec.questions)
     scratch = Path(tempfile.mkdtemp(prefix="autograder-exam-print-"))
     (out / "print").mkdir(parents=True, exist_ok=True)
     (out / "keys").mkdir(parents=True, exist_ok=True)
-    jobs: list[tuple[Path, Path, str]] = []
-    plan: dict[Path, tuple[list[IssuedExam], int, str, str]] = {}
+    manifest = out / "print" / PRINTED_MANIFEST
+    before = _read_manifest(manifest)
+    in_place: dict[str, str] = {}  # sid -> digest of the pages its PDF (on disk now) was printed from
+    size = chunk_size(len(items), PRINT_TABS)
+    lock = threading.Lock()
+    result = Printed(keys=len(items))
+
+    def pdf_path(exam: IssuedExam) -> Path:
+        return out / "print" / f"{exam.student.sid}-{exam_name}.pdf"
+
+    def jobs() -> Iterator[tuple[Path, Path, str]]:  # runs in the tabs' threads, one at a time
+        chunk: list[tuple[IssuedExam, str]] = []
+        pages: list[str] = []
+        for n, (exam, values) in enumerate(items):
+            line = student_line(exam, spec)
+            mine = render.printable_pages(spec, template, values, line)
+            (out / "keys" / f"{exam.student.sid}-key.html").write_text(  # one HTML page per student
+                render.html_document([render.key_page(spec, exam, line)], f"{spec.title}: key {exam.student.sid}"),
+                encoding="utf-8")
+            digest = pages_digest(mine)
+            if before.get(exam.student.sid) == digest and pdf_path(exam).is_file():
+                with lock:
+                    in_place[exam.student.sid] = digest
+                result.reused += 1
+            else:
+                chunk.append((exam, digest))
+                pages += mine
+            if chunk and (len(chunk) == size or n == len(items) - 1):
+                html_path = scratch / f"exam-{n}.html"
+                html_path.write_text(render.html_document(pages, f"{spec.title}: exams", print_only=True),
+                                     encoding="utf-8")
+                plan[scratch / f"exam-{n}.pdf"] = chunk
+                yield html_path, scratch / f"exam-{n}.pdf", ""
+                chunk, pages = [], []
+
+    plan: dict[Path, list[tuple[IssuedExam, str]]] = {}
+
+    def split(job: tuple[Path, Path, str]) -> None:  # runs in the tabs' threads
+        students = plan[job[1]]
+        split_pdf(job[1], [(pdf_path(e), f"{spec.title}: {e.student.sid}") for e, _ in students], per_exam)
+        job[1].unlink()
+        with lock:
+            in_place.update((e.student.sid, digest) for e, digest in students)
+
+    own = printer is None
+    printer = printer or PdfPrinter(tabs=PRINT_TABS, header=False)
     try:
-        for start in range(0, len(items), PAGES_PER_CHUNK):
-            chunk = items[start:start + PAGES_PER_CHUNK]
-            pages, keys = [], []
-            for exam, values in chunk:
-                line = student_line(exam, spec)
-                pages += render.printable_pages(spec, template, values, line)
-                keys.append(render.key_page(spec, exam, line))
-            n = start // PAGES_PER_CHUNK
-            students = [e for e, _ in chunk]
-            for exam, key in zip(students, keys):  # keys: one HTML page per student (print from a browser)
-                (out / "keys" / f"{exam.student.sid}-key.html").write_text(
-                    render.html_document([key], f"{spec.title}: key {exam.student.sid}"), encoding="utf-8")
-            for kind, content, size, folder, suffix in (("exam", pages, per_exam, "print", exam_name),):
-                html_path = scratch / f"{kind}-{n}.html"
-                html_path.write_text(render.html_document(content, f"{spec.title}: {kind}s"), encoding="utf-8")
-                jobs.append((html_path, scratch / f"{kind}-{n}.pdf", ""))
-                plan[scratch / f"{kind}-{n}.pdf"] = (students, size, folder, suffix)
-        counts = {"print": 0, "keys": len(items)}
-        lock = threading.Lock()
-
-        def split(job: tuple[Path, Path, str]) -> None:  # runs in both tabs' threads
-            students, size, folder, suffix = plan[job[1]]
-            written = split_pdf(job[1], [(out / folder / f"{e.student.sid}-{suffix}.pdf",
-                                          f"{spec.title}: {e.student.sid}") for e in students], size)
-            with lock:
-                counts[folder] += written
-
-        # long documents first, so that the two tabs finish together
-        jobs.sort(key=lambda job: -plan[job[1]][1] * len(plan[job[1]][0]))
-        with PdfPrinter(tabs=2, header=False) as printer:
-            printer.print_many(jobs, on_done=split)
-        return counts["print"], counts["keys"]
+        queue = jobs()
+        first = next(queue, None)  # None: every PDF is up to date, Chromium is not needed
+        if first is not None:
+            printer.ready().print_many(itertools.chain([first], queue), on_done=split)
     finally:
+        if own:
+            printer.close()
+            result.chromium_cpu = printer.cpu_used
         shutil.rmtree(scratch, ignore_errors=True)
+        _write_manifest(manifest, in_place)
+    result.pdfs = len(in_place)
+    return result
+
+
+PRINT_TABS = 2
+"""Chromium tabs printing at once (each its own renderer process): one per core of the machines we know."""
+PRINT_FORMAT = "letter, untagged, css page size; 1"
+"""Part of every printed PDF's digest: change it when the printing itself changes, to print everything again."""
+PRINTED_MANIFEST = ".printed.json"
+"""``DIR/print/.printed.json``: ``{sid: digest of the HTML their PDF was printed from}``."""
+
+
+def chunk_size(students: int, tabs: int) -> int:
+    """Students per printed document: at most :data:`PAGES_PER_CHUNK`, and at least one document per tab
+    when there are enough students, in documents of equal size (so that the tabs finish together)."""
+    chunks = max(tabs, -(-students // PAGES_PER_CHUNK))
+    chunks = -(-chunks // tabs) * tabs
+    return max(1, -(-students // chunks))
+
+
+def pages_digest(pages: list[str]) -> str:
+    """The digest a student's PDF is remembered by: their pages' HTML with the print CSS and :data:`PRINT_FORMAT`."""
+    text = PRINT_FORMAT + "\n" + render.html_document(pages, "")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read_manifest(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _write_manifest(path: Path, digests: dict[str, str]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(dict(sorted(digests.items())), indent=0) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 def split_pdf(pdf: Path, targets: list[tuple[Path, str]], pages_each: int) -> int:
     """Cut ``pdf`` into ``len(targets)`` files of ``pages_each`` pages (``(path, title)`` each); refuses a page
-    count that does not match (a page that overflowed would shift every later student)."""
+    count that does not match (a page that overflowed would shift every later student). Chromium's PDFs are
+    cut by :func:`autograder.exam.pdf.split_pages` (objects copied byte for byte, five times faster); any
+    other structure by pypdf."""
+    from autograder.exam.pdf import UnsupportedPdf, split_pages
+
+    try:
+        split_pages(Path(pdf).read_bytes(), targets, pages_each)
+        return len(targets)
+    except UnsupportedPdf:
+        pass  # pypdf reads any PDF, and says what is wrong with the page count
     from pypdf import PdfReader, PdfWriter
 
     reader = PdfReader(pdf)

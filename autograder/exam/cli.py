@@ -126,7 +126,8 @@ def _build(args: argparse.Namespace) -> int:
     times = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
     print(f"{report.students} students ({report.issued_now} issued now, {report.students - report.issued_now} as "
           f"recorded before): {report.notebooks} notebooks in {args.out / 'notebooks'}, {report.pdfs} printable "
-          f"exams in {args.out / 'print'}, {report.keys} answer keys in {args.out / 'keys'}; variants in {db}. {times}")
+          f"exams in {args.out / 'print'} ({report.pdfs - report.pdfs_reused} printed now, {report.pdfs_reused} "
+          f"already up to date), {report.keys} answer keys in {args.out / 'keys'}; variants in {db}. {times}")
     return 0
 
 
@@ -176,14 +177,21 @@ def _grade(args: argparse.Namespace) -> int:
 
     conn = store.connect(db)
     try:
-        issued_all = store.load_all(conn, args.exam)
+        issued = store.load(conn, args.exam, normalize_sid(args.sid))
     finally:
         conn.close()
-    issued = issued_all.get(normalize_sid(args.sid))
     if issued is None:
         raise UnusableInput(f"SID {args.sid} was issued no {args.exam} in {db}")
+
+    def the_class() -> dict:  # read only when a wrong answer is looked up among the other students' keys
+        conn = store.connect(db)
+        try:
+            return store.load_all(conn, args.exam, params=False)
+        finally:
+            conn.close()
+
     graded = grade_exam(assignment, spec, issued, args.notebook, template=exam_template(assignment),
-                        extra=student_extra(course, spec, issued), index=class_index(spec, issued_all, course))
+                        extra=student_extra(course, spec, issued), index=class_index(spec, the_class, course, cache=db))
     result = graded.result
     if args.created_at:
         window = window_for(course, args.exam, issued.student.track, parse_accommodation(issued.student.extra_time))
@@ -282,7 +290,7 @@ def _integrity(args: argparse.Namespace) -> int:
     with Gradebook(db) as book:
         graded = {normalize_sid(p.get("sid", "")) for r in book.current_rows(args.exam) for p in r.submitters}
     unrecorded = sorted(s for s in graded if s and s in issued and s not in answers)
-    index = class_index(spec, issued, course)
+    index = class_index(spec, issued, course, cache=db)
     cases = [case for sid in sorted(answers) for case in find_copies(index, sid, answers[sid])]
     out = args.out or Path("integrity") / f"{args.exam}-copied-answers.csv"
     out.parent.mkdir(parents=True, exist_ok=True)

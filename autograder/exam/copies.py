@@ -27,15 +27,19 @@ Design:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import math
+import sqlite3
 from dataclasses import dataclass
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from autograder.exam.questions import LETTERS, Choice, Exact, ExamSpec, Function, Numeric, _as_numbers, _integer
-from autograder.exam.variants import IssuedExam, normalize_sid
+from autograder.exam.variants import IssuedExam, IssuedQuestion, normalize_sid
 
 MIN_SAMPLE = 200
 """Variants used to decide which parts are distinctive (synthetic ones top up a small class)."""
@@ -153,30 +157,58 @@ def _letter(value: Any) -> str | None:
 class KeyIndex:
     """Every issued variant's key of every judged part, for looking up which students' keys accept an answer.
 
-    ``issued``: ``{sid: issued exam}`` (the class); ``sittings``: ``{sid: sitting label}``;
-    ``sample``: extra variants (``{id: issued exam}``) used only to decide which parts are distinctive."""
+    ``issued``: ``{sid: issued exam}`` (the class), or a function returning it, called only when a lookup
+    needs the class; ``sittings``: ``{sid: sitting label}``, or a function of the class returning it;
+    ``sample``: extra variants (``{id: issued exam}``) used only to decide which parts are distinctive;
+    ``min_sample``: top the class up to this many variants with public authoring-space ones, drawn per
+    question when its distinctiveness is first needed; ``cache``: a :class:`DistinctiveCache` remembering
+    which parts are distinctive for these keys. Nothing is indexed before it is asked for: grading a
+    submission whose answers are right on its own variant reads no other student's key."""
 
-    def __init__(self, spec: ExamSpec, issued: dict[str, IssuedExam], sittings: dict[str, str] | None = None,
-                 sample: dict[str, IssuedExam] | None = None):
+    def __init__(self, spec: ExamSpec, issued: dict[str, IssuedExam] | Callable[[], dict[str, IssuedExam]],
+                 sittings: dict[str, str] | Callable[[dict[str, IssuedExam]], dict[str, str]] | None = None,
+                 sample: dict[str, IssuedExam] | None = None, *, min_sample: int = 0,
+                 cache: "DistinctiveCache | DistinctiveMemo | None" = None):
         self.spec = spec
-        self.students = {normalize_sid(s): e for s, e in issued.items()}
-        self.sittings = {normalize_sid(s): v for s, v in (sittings or {}).items()}
-        self.limit = common_limit(len(self.students))
-        self.parts: dict[str, Any] = {}
+        self._issued, self._sittings_of = issued, sittings
+        self._students: dict[str, IssuedExam] | None = None
+        self._sittings: dict[str, str] | None = None
+        self._sample, self._min_sample, self._cache = dict(sample or {}), min_sample, cache
+        self.parts: dict[str, str] = {}
+        """``{part: question}`` of every part judged by value (not a coding part)."""
         self.judges: dict[str, Any] = {}
         for q in spec.questions:
             for part, spec_part in q.parts.items():
                 if not isinstance(spec_part.judge, Function):
                     self.judges[part] = spec_part.judge
-                    self.parts[part] = self._index(part, q.name, self.students)
-        self.distinctive = self._distinctive(sample or {})
+                    self.parts[part] = q.name
+        self._keys: dict[str, Any] = {}
+        self._distinctive: dict[str, bool] = {}
 
-    def _index(self, part: str, question: str, exams: dict[str, IssuedExam]) -> Any:
+    @property
+    def students(self) -> dict[str, IssuedExam]:
+        """``{sid: issued exam}`` of the class (read on first use)."""
+        if self._students is None:
+            issued = self._issued() if callable(self._issued) else self._issued
+            self._students = {normalize_sid(s): e for s, e in issued.items()}
+        return self._students
+
+    @property
+    def limit(self) -> int:
+        return common_limit(len(self.students))
+
+    def sitting(self, sid: str) -> str:
+        if self._sittings is None:
+            given = self._sittings_of(self.students) if callable(self._sittings_of) else self._sittings_of
+            self._sittings = {normalize_sid(s): v for s, v in (given or {}).items()}
+        return self._sittings.get(normalize_sid(sid), "")
+
+    def _index(self, part: str, question: str, exams: dict[str, IssuedQuestion]) -> Any:
+        """The keys of ``part`` in ``exams`` (``{sid: the issued question}``)."""
         judge = self.judges[part]
         keys: Any = _NumericKeys(judge) if isinstance(judge, Numeric) else _ExactKeys()
-        for sid, exam in exams.items():
-            issued = exam.questions.get(question)
-            if issued is None or part not in issued.answers:
+        for sid, issued in exams.items():
+            if part not in issued.answers:
                 continue
             key = issued.answers[part]
             if isinstance(judge, Numeric):
@@ -188,6 +220,15 @@ class KeyIndex:
         keys.freeze()
         return keys
 
+    def _class_questions(self, question: str) -> dict[str, IssuedQuestion]:
+        return {sid: e.questions[question] for sid, e in self.students.items() if question in e.questions}
+
+    def keys(self, part: str) -> Any:
+        """The class's keys of ``part``, indexed on first use."""
+        if part not in self._keys:
+            self._keys[part] = self._index(part, self.parts[part], self._class_questions(self.parts[part]))
+        return self._keys[part]
+
     def _lookup(self, keys: Any, part: str, value: Any) -> list[str]:
         judge = self.judges[part]
         if isinstance(judge, Numeric):
@@ -196,39 +237,122 @@ class KeyIndex:
             return keys.accepting_canonical(_letter(value))
         return keys.accepting_canonical(_exact_canonical(value))
 
-    def _distinctive(self, extra: dict[str, IssuedExam]) -> set[str]:
+    @property
+    def distinctive(self) -> set[str]:
         """Parts whose keys rarely coincide across variants (see the module docstring)."""
-        sample = dict(self.students)
-        sample.update({f"sample:{k}": e for k, e in extra.items()})
-        out = set()
-        for q in self.spec.questions:
-            for part in q.parts:
-                if part not in self.judges:
-                    continue
-                keys = self._index(part, q.name, sample) if extra else self.parts[part]
-                values = [(sid, e.questions[q.name]) for sid, e in sample.items() if q.name in e.questions]
-                if not values:
-                    continue
-                shared = 0
-                for sid, issued in values:
-                    key = issued.answers.get(part)
-                    if isinstance(self.judges[part], Choice):
-                        key = _shown_letter(issued, key)
-                    if key is None or trivial(key) or len([s for s in self._lookup(keys, part, key) if s != sid]) > 0:
-                        shared += 1
-                if shared <= DISTINCTIVE_MAX_SHARE * len(values):
-                    out.add(part)
+        return {part for part in self.parts if self.is_distinctive(part)}
+
+    def is_distinctive(self, part: str) -> bool:
+        """Whether ``part`` is distinctive; decided for all parts of its question at once, from the cache
+        when it holds the answer for these keys."""
+        if part not in self._distinctive:
+            question = self.parts[part]
+            digest = ""
+            if self._cache is not None:
+                digest = self._digest(question)
+                self._distinctive.update(self._cache.get(digest))
+            if part not in self._distinctive:
+                decided = self._decide(question)
+                self._distinctive.update(decided)
+                if self._cache is not None:
+                    self._cache.put(digest, decided)
+        return self._distinctive[part]
+
+    def _extra(self, question: str) -> dict[str, IssuedQuestion]:
+        """``question`` of the sample beside the class: the given sample, topped up to ``min_sample``."""
+        extra = {f"sample:{k}": e.questions[question] for k, e in self._sample.items() if question in e.questions}
+        wanted = self._min_sample - len(self.students) - len(extra)
+        if wanted > 0:
+            extra.update({f"sample:{k}": q for k, q in authoring_questions(self.spec, question, wanted).items()})
+        return extra
+
+    def _decide(self, question: str) -> dict[str, bool]:
+        """``{part: distinctive?}`` for the judged parts of ``question``, over the class and the sample."""
+        extra = self._extra(question)
+        sample = {**self._class_questions(question), **extra}
+        out = {}
+        for part in [p for p, q in self.parts.items() if q == question]:
+            keys = self._index(part, question, sample) if extra else self.keys(part)
+            shared = 0
+            for sid, issued in sample.items():
+                key = issued.answers.get(part)
+                if isinstance(self.judges[part], Choice):
+                    key = _shown_letter(issued, key)
+                if key is None or trivial(key) or len([s for s in self._lookup(keys, part, key) if s != sid]) > 0:
+                    shared += 1
+            out[part] = bool(sample) and shared <= DISTINCTIVE_MAX_SHARE * len(sample)
         return out
+
+    def _digest(self, question: str) -> str:
+        """What decides ``question``'s distinctive parts: its judges, its generator's code (the authoring
+        sample), the sample's size and the class's keys (which the secret and the roster decide)."""
+        q = self.spec.question(question)
+        extra = {k: (e.questions[question].answers, e.questions[question].order)
+                 for k, e in self._sample.items() if question in e.questions}
+        keys = sorted((sid, e.questions[question].answers, e.questions[question].order)
+                      for sid, e in self.students.items() if question in e.questions)
+        text = json.dumps([CACHE_FORMAT, self.spec.name, question, q.source_hash(),
+                           [(p, repr(q.parts[p].judge)) for p in q.parts if p in self.parts],
+                           self._min_sample, DISTINCTIVE_MAX_SHARE, sorted(extra.items()), keys],
+                          sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def accepting(self, part: str, value: Any, *, exclude: str = "") -> list[str]:
         """SIDs of the class whose key of ``part`` accepts ``value`` (``exclude``: the student's own)."""
         if part not in self.parts or trivial(value):
             return []
         own = normalize_sid(exclude) if exclude else ""
-        return [sid for sid in self._lookup(self.parts[part], part, value) if sid != own]
+        return [sid for sid in self._lookup(self.keys(part), part, value) if sid != own]
 
-    def sitting(self, sid: str) -> str:
-        return self.sittings.get(normalize_sid(sid), "")
+
+class DistinctiveMemo:
+    """A :class:`DistinctiveCache` in memory: ``decided`` is ``{digest: {part: distinctive?}}``."""
+
+    def __init__(self, decided: dict[str, dict[str, bool]] | None = None):
+        self.decided = dict(decided or {})
+
+    def get(self, digest: str) -> dict[str, bool]:
+        return dict(self.decided.get(digest, {}))
+
+    def put(self, digest: str, decided: dict[str, bool]) -> None:
+        self.decided[digest] = dict(decided)
+
+
+CACHE_FORMAT = 1
+"""Part of every :class:`DistinctiveCache` digest: change it when how distinctiveness is decided changes."""
+
+
+class DistinctiveCache:
+    """Which parts are distinctive, remembered per digest of what decides it (:meth:`KeyIndex._digest`), in
+    the gradebook's ``exam_distinctive`` table: ``autograder exam grade`` then decides it once per class,
+    not once per submission."""
+
+    def __init__(self, db_path: Path, exam: str):
+        self.db_path, self.exam = Path(db_path), exam
+
+    def get(self, digest: str) -> dict[str, bool]:
+        from autograder.exam import store
+
+        try:
+            db = store.connect(self.db_path)
+            try:
+                return store.load_distinctive(db, self.exam, digest)
+            finally:
+                db.close()
+        except (OSError, sqlite3.Error):
+            return {}
+
+    def put(self, digest: str, decided: dict[str, bool]) -> None:
+        from autograder.exam import store
+
+        try:
+            db = store.connect(self.db_path)
+            try:
+                store.save_distinctive(db, self.exam, digest, decided)
+            finally:
+                db.close()
+        except (OSError, sqlite3.Error):
+            pass  # a read-only gradebook: decided again next time
 
 
 @dataclass
@@ -255,13 +379,15 @@ def find_copies(index: KeyIndex, sid: str, answers: dict[str, tuple[Any, bool]])
     fewer than :data:`CHANCE_MAX` classmates would be expected to match all of them by chance
     (``(N - 1) * prod(share of the class whose key accepts each answer)``)."""
     sid = normalize_sid(sid)
-    own_sitting = index.sitting(sid)
     found: dict[str, list[str]] = {}
     for part, (value, right) in answers.items():
-        if not right and part in index.parts:
+        if not right and part in index.parts:  # a right answer reads no other key (the class is read lazily)
             sids = index.accepting(part, value, exclude=sid)
             if sids:
                 found[part] = sids
+    if not found:
+        return []
+    own_sitting = index.sitting(sid)
     others = max(1, len(index.students) - 1)
     parts_of: dict[str, list[str]] = {}
     for part, sids in found.items():
@@ -269,7 +395,7 @@ def find_copies(index: KeyIndex, sid: str, answers: dict[str, tuple[Any, bool]])
             parts_of.setdefault(s, []).append(part)
 
     def suspect(parts: list[str]) -> bool:
-        if any(p in index.distinctive and len(found[p]) <= index.limit for p in parts):
+        if any(len(found[p]) <= index.limit and index.is_distinctive(p) for p in parts):
             return True
         return len(parts) >= 2 and others * math.prod(len(found[p]) / others for p in parts) <= CHANCE_MAX
 
@@ -286,7 +412,7 @@ def find_copies(index: KeyIndex, sid: str, answers: dict[str, tuple[Any, bool]])
             sids.sort(key=lambda s: (index.sitting(s) != own_sitting or not own_sitting, -len(parts_of[s]), s))
             same = bool(own_sitting) and index.sitting(sids[0]) == own_sitting
             cases.append(CopyCase(sid, q.name, part, answers[part][0], sids, own_sitting, same,
-                                  part in index.distinctive, student.student.name if student else ""))
+                                  index.is_distinctive(part), student.student.name if student else ""))
     return cases
 
 
@@ -339,11 +465,35 @@ def authoring_sample(spec: ExamSpec, wanted: int) -> dict[str, IssuedExam]:
     return {f"A{i}": issue_exam(spec, AUTHORING_KEY, Student(f"A{i}"), space="authoring") for i in range(max(0, wanted))}
 
 
-def class_index(spec: ExamSpec, issued: dict[str, IssuedExam], course: Any = None) -> KeyIndex:
+def authoring_questions(spec: ExamSpec, question: str, wanted: int) -> dict[str, IssuedQuestion]:
+    """``question`` of the first ``wanted`` :func:`authoring_sample` variants (the same draws, one question)."""
+    from autograder.exam.fixtures import AUTHORING_KEY
+    from autograder.exam.variants import issue_question
+
+    q = spec.question(question)
+    return {f"A{i}": issue_question(q, AUTHORING_KEY, spec.name, f"A{i}", "authoring") for i in range(max(0, wanted))}
+
+
+def class_index(spec: ExamSpec, issued: dict[str, IssuedExam] | Callable[[], dict[str, IssuedExam]],
+                course: Any = None, *, cache: "Path | DistinctiveCache | DistinctiveMemo | None" = None) -> KeyIndex:
     """The index of a class's issued variants (a class smaller than :data:`MIN_SAMPLE` is topped up with
-    authoring-space variants to judge which parts are distinctive)."""
-    sample = authoring_sample(spec, MIN_SAMPLE - len(issued)) if len(issued) < MIN_SAMPLE else {}
-    return KeyIndex(spec, issued, sittings_of(course, spec.name, issued), sample)
+    authoring-space variants to judge which parts are distinctive). ``issued`` may be a function that reads
+    the class, called only if a lookup needs it; ``cache``: the gradebook remembering distinctive parts (a
+    path), or a cache object."""
+    if isinstance(cache, (str, Path)):
+        cache = DistinctiveCache(Path(cache), spec.name)
+    return KeyIndex(spec, issued, lambda students: sittings_of(course, spec.name, students), min_sample=MIN_SAMPLE,
+                    cache=cache)
+
+
+def decided_parts(spec: ExamSpec, issued: dict[str, IssuedExam]) -> dict[str, dict[str, bool]]:
+    """``{digest: {part: distinctive?}}`` for every question of ``issued``'s class: what the Gradescope zip
+    carries, so that a run there decides nothing (see :class:`DistinctiveMemo`)."""
+    memo = DistinctiveMemo()
+    index = class_index(spec, issued, cache=memo)
+    for part in index.parts:
+        index.is_distinctive(part)
+    return memo.decided
 
 
 def cases_csv(cases: Iterable[CopyCase]) -> str:

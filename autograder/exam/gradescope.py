@@ -28,11 +28,30 @@ from autograder.exam.variants import (SECRET_ENV, ZIP_SECRET, IssuedExam, Secret
 from autograder.exam.windows import GRACE, decide, parse_accommodation, window_for
 
 ISSUED_FILE = "reference/.exam-issued-{exam}.json"
+DISTINCTIVE_FILE = "reference/.exam-distinctive-{exam}.json"
+"""Which parts are distinctive for the copied-answer check, decided when the zip is built (per digest of the
+keys and the spec: a run whose keys or spec differ decides again)."""
 
 
-def zip_extra_entries(exam: str, issued: dict[str, IssuedExam], secret: bytes) -> dict[str, tuple[bytes, int]]:
-    return {ZIP_SECRET.as_posix(): (secret + b"\n", 0o600),
-            ISSUED_FILE.format(exam=exam): (store.to_json(issued).encode("utf-8"), 0o600)}
+def zip_extra_entries(exam: str, issued: dict[str, IssuedExam], secret: bytes,
+                      spec: Any = None) -> dict[str, tuple[bytes, int]]:
+    entries = {ZIP_SECRET.as_posix(): (secret + b"\n", 0o600),
+               ISSUED_FILE.format(exam=exam): (store.to_json(issued).encode("utf-8"), 0o600)}
+    if spec is not None and issued:
+        from autograder.exam.copies import decided_parts
+
+        entries[DISTINCTIVE_FILE.format(exam=exam)] = (json.dumps(decided_parts(spec, issued)).encode("utf-8"), 0o600)
+    return entries
+
+
+def _decided(source: Path, exam: str) -> Any:
+    """The zip's :class:`~autograder.exam.copies.DistinctiveMemo` (empty when the zip carries none)."""
+    from autograder.exam.copies import DistinctiveMemo
+
+    try:
+        return DistinctiveMemo(json.loads((source / DISTINCTIVE_FILE.format(exam=exam)).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return DistinctiveMemo()
 
 
 def build_exam_zip(assignment: Any, out_dir: Path, db_path: Path, secret: bytes) -> Path:
@@ -45,8 +64,10 @@ def build_exam_zip(assignment: Any, out_dir: Path, db_path: Path, secret: bytes)
         issued = store.load_all(db, assignment.name)
     finally:
         db.close()
+    from autograder.exam.build import load_spec
+
     entries = zip_entries(assignment, release_notebook(assignment))
-    entries.update(zip_extra_entries(assignment.name, issued, secret))
+    entries.update(zip_extra_entries(assignment.name, issued, secret, load_spec(assignment)))
     return write_zip(entries, Path(out_dir) / f"{assignment.name}-autograder.zip")
 
 
@@ -122,7 +143,8 @@ def grade_exam_run(root: Path, course: Any, assignment: Any, meta: Any, started:
 
     graded: ExamGrading = grade_exam(assignment, spec, issued, target, template=template,
                                      extra=student_extra(course, spec, issued),
-                                     index=class_index(spec, issued_all, course))
+                                     index=class_index(spec, issued_all, course,
+                                                       cache=_decided(source, assignment.name)))
     result = graded.result
     if not choice.is_notebook:
         result.unusable = True

@@ -154,7 +154,7 @@ def _setup_worker(assignment: Any, course: Any, db_path: Path, slot: int) -> Non
     spec = load_spec(assignment)
     issued = _issued(db_path, assignment.name)
     _worker.update(assignment=assignment, course=course, spec=spec, template=exam_template(assignment),
-                   issued=issued, index=class_index(spec, issued, course), slot=slot)
+                   issued=issued, index=class_index(spec, issued, course, cache=db_path), slot=slot)
 
 
 def _init_pool_worker(assignment: Any, course: Any, db_path: Path, parent: int) -> None:
@@ -251,7 +251,7 @@ def regrade_question(assignment: Any, course: Any, db_path: Path, question: str,
         stored_answers = store.load_answers(db, assignment.name)
     finally:
         db.close()
-    index = class_index(spec, issued_all, course)  # with the new key
+    index = class_index(spec, issued_all, course, cache=db_path)  # with the new key (a new digest)
     scratch = Path(tempfile.mkdtemp(prefix="autograder-exam-regrade-"))
     hidden_hash = assignment.hidden_hash()
     try:

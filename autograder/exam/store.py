@@ -8,6 +8,8 @@ Tables (created on first use, beside the gradebook's own):
   exam_key_log    the answers a regrade replaced (who, question, old answers, new answers, when)
   exam_answers    one row per (exam, space, sid, part): what the student answered and whether it was
                   right on their own variant, as last graded (read by ``autograder exam integrity``)
+  exam_distinctive  which parts are distinctive for the copied-answer check, per digest of the keys that
+                  decide it (:class:`autograder.exam.copies.DistinctiveCache`)
 
 Once a row exists it is what the student was shown: ``autograder exam build`` run again reuses it
 (whatever the generator's code is now), grading reads the answers from it, and a regrade of one
@@ -58,6 +60,13 @@ CREATE TABLE IF NOT EXISTS exam_key_log (
     old_answers TEXT NOT NULL,
     new_answers TEXT NOT NULL,
     changed_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exam_distinctive (
+    exam        TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    part        TEXT NOT NULL,
+    distinctive INTEGER NOT NULL,
+    PRIMARY KEY (exam, digest, part)
 );
 CREATE TABLE IF NOT EXISTS exam_answers (
     exam        TEXT NOT NULL,
@@ -127,18 +136,21 @@ def load(db: sqlite3.Connection, exam: str, sid: str, space: str = "exam") -> Is
     return IssuedExam(exam, space, Student(sid, row[0], row[1], row[2], row[3]), questions, row[4])
 
 
-def load_all(db: sqlite3.Connection, exam: str, space: str = "exam") -> dict[str, IssuedExam]:
-    """``{sid: issued exam}`` for every student of ``exam``."""
+def load_all(db: sqlite3.Connection, exam: str, space: str = "exam", *, params: bool = True) -> dict[str, IssuedExam]:
+    """``{sid: issued exam}`` for every student of ``exam``. ``params=False``: the keys only (answers and option
+    order; every question's ``params`` left empty), for the copied-answer check, which reads nothing else."""
     out: dict[str, IssuedExam] = {}
     for sid, name, email, track, extra, issued in db.execute(
             "SELECT sid, name, email, track, extra_time, issued_at FROM exam_students WHERE exam=? AND space=?",
             (exam, space)):
         out[sid] = IssuedExam(exam, space, Student(sid, name, email, track, extra), {}, issued)
-    for sid, q, params, answers, order, ghash in db.execute(
-            "SELECT sid, question, params, answers, option_order, generator_hash FROM exam_variants "
+    columns = "params" if params else "'{}'"
+    for sid, q, shown, answers, order, ghash in db.execute(
+            f"SELECT sid, question, {columns}, answers, option_order, generator_hash FROM exam_variants "
             "WHERE exam=? AND space=?", (exam, space)):
         if sid in out:
-            out[sid].questions[q] = IssuedQuestion(q, json.loads(params), json.loads(answers), json.loads(order), ghash)
+            out[sid].questions[q] = IssuedQuestion(q, json.loads(shown) if params else {}, json.loads(answers),
+                                                   json.loads(order), ghash)
     return out
 
 
@@ -220,3 +232,23 @@ def from_json(text: str) -> dict[str, IssuedExam]:
         out[sid] = IssuedExam(e["exam"], e["space"], Student(**e["student"]),
                               {q: IssuedQuestion(**iq) for q, iq in e["questions"].items()}, e["issued_at"])
     return out
+
+
+def load_distinctive(db: sqlite3.Connection, exam: str, digest: str) -> dict[str, bool]:
+    """``{part: distinctive?}`` remembered for ``digest`` (see :class:`autograder.exam.copies.DistinctiveCache`)."""
+    rows = db.execute("SELECT part, distinctive FROM exam_distinctive WHERE exam=? AND digest=?", (exam, digest))
+    return {part: bool(flag) for part, flag in rows}
+
+
+def save_distinctive(db: sqlite3.Connection, exam: str, digest: str, decided: dict[str, bool]) -> None:
+    """Remember ``decided`` for ``digest``; older digests of the exam are dropped (they described other keys)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("DELETE FROM exam_distinctive WHERE exam=? AND digest<>? AND part IN (%s)"
+                   % ",".join("?" * len(decided)), (exam, digest, *decided))
+        db.executemany("INSERT OR REPLACE INTO exam_distinctive VALUES (?,?,?,?)",
+                       [(exam, digest, part, int(flag)) for part, flag in decided.items()])
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
