@@ -62,7 +62,9 @@ STAMP="$VENV/.autograder-setup"
 # the same stamp; keep the two in step: autograder/gradescope/tryenv.py).
 WANT="$("$PYTHON" -c 'import sys; print(sys.version.split()[0])') $(sha256sum "$SOURCE/requirements.txt" | cut -c1-16)"
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$STAMP" 2>/dev/null || true)" = "$WANT" ] \
-        && "$VENV/bin/python" -c 'import numpy, pytest, yaml, jsonschema, tqdm, IPython' >/dev/null 2>&1; then
+        && "$VENV/bin/python" -c 'import importlib.util as u, sys
+sys.exit(any(u.find_spec(m) is None for m in ("numpy", "pytest", "yaml", "jsonschema", "tqdm", "IPython")))' \
+            >/dev/null 2>&1; then
     say "virtual environment $VENV is up to date"
 else
     say "making the virtual environment $VENV with $PYTHON ($WANT)"
