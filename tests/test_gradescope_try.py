@@ -185,3 +185,22 @@ def test_a_zip_whose_setup_sh_fails_fails_try(scratch: Path, notebooks, capsys: 
     assert code == 1 and "setup.sh failed (exit 3)" in printed and "broken on purpose" in printed
     assert "What the student sees" not in printed
     assert not (scratch / "root-broken" / tryenv.STATE_NAME).exists()  # nothing remembered: the next try sets up again
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another uid needs root")
+def test_the_default_root_refuses_a_parent_someone_else_made(scratch: Path) -> None:
+    """Another user who made /var/tmp/autograder-try-<uid> first could plant a venv there."""
+    from autograder.errors import UnusableInput
+
+    planted = scratch / "planted-parent"
+    planted.mkdir()
+    os.chown(planted, 61999, 61999)
+    with pytest.raises(UnusableInput, match="not a folder of yours"):
+        tryenv.make_root(planted / "hw1-0123456789", default=True)
+    assert not (planted / "hw1-0123456789").exists()  # nothing made inside it
+    mine = scratch / "my-parent"
+    tryenv.make_root(mine / "hw1-0123456789", default=True)
+    assert (mine / "hw1-0123456789").is_dir() and (mine.stat().st_mode & 0o777) == 0o755
+    root = tryenv.default_root(ROOT, "hw1")
+    assert root.parent.name == f"autograder-try-{os.getuid()}" and root.name.startswith("hw1-")
+    assert tryenv.default_root(scratch, "hw1") != root  # one root per course folder

@@ -244,12 +244,15 @@ def default_root(course_root: Path, assignment: str) -> Path:
 
 def make_root(root: Path, default: bool) -> None:
     """Create ``root`` traversable by the sandbox's student uid. For the ``default`` root,
-    refuse a parent another user owns (someone else's /var/tmp entry)."""
-    root.mkdir(parents=True, exist_ok=True)
-    folders = (root.parent, root) if default else (root,)
-    for folder in folders:
-        if default and (folder.is_symlink() or folder.lstat().st_uid != os.getuid()):
-            from autograder.errors import UnusableInput
+    refuse a parent (or root) another user made first: they could have planted a venv."""
+    from autograder.errors import UnusableInput
 
-            raise UnusableInput(f"--try: {folder} is not a folder of yours; pass --root DIR elsewhere")
+    if not default:
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o755)
+        return
+    for folder in (root.parent, root):
+        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+        if folder.is_symlink() or folder.lstat().st_uid != os.getuid():
+            raise UnusableInput(f"--try: {folder} is not a folder of yours; remove it, or pass --root DIR")
         os.chmod(folder, 0o755)
