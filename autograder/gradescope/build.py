@@ -314,10 +314,11 @@ def lay_out(zip_path: Path, root: Path, env: dict[str, str], *, fresh: bool) -> 
     state.forget()
     if fresh:
         shutil.rmtree(root / "source", ignore_errors=True)
-    started = time.monotonic()
     unpack(zip_path, root)
-    lines = [f"laid out {zip_path.name} under {root} ({'--fresh' if fresh else 'a new or changed zip'})",
-             tryenv.prepare_venv(root, fresh, env)]
+    lines = [f"laid out {zip_path.name} under {root} ({'--fresh' if fresh else 'a new or changed zip'})"]
+    started = time.monotonic()
+    lines.append(f"{tryenv.prepare_venv(root, fresh, env)} [{time.monotonic() - started:.1f} s]")
+    started = time.monotonic()
     done = _run_setup(root, env, timeout=1800)
     if done.returncode != 0:
         lines.append(f"setup.sh failed (exit {done.returncode}); on Gradescope the image build would fail too:\n"

@@ -5,8 +5,8 @@ Two things, both checked before they are reused, both skipped by ``--fresh``:
 * **The grading environment.** ``setup.sh`` makes ``$ROOT/venv`` by
   ``pip install``-ing ``requirements.txt`` (half a minute and a download). The
   instructor's own environment (``make demo``'s ``.venv``) already holds those
-  distributions, installed and byte-compiled, for the same Python: ``seed_venv``
-  makes ``$ROOT/venv`` with that Python (``python -m venv``) and hard-links (else
+  distributions, installed and byte-compiled: ``seed_venv`` makes ``$ROOT/venv``
+  with the Python that environment was made from (``python -m venv``) and hard-links (else
   copies) into it the files of exactly the distributions ``requirements.txt`` needs,
   and theirs (nothing of the ``author``/``dev`` extras: no Jupyter, no nbgrader),
   then writes the stamp ``setup.sh`` writes after its own install. ``setup.sh``
@@ -102,21 +102,25 @@ def closure(requirements: list[str]) -> tuple[list, str | None]:
         todo = [Requirement(line) for line in requirements]
     except InvalidRequirement as exc:
         return [], f"requirements.txt: {exc}"
+    def key(name: str) -> str:
+        return name.lower().replace("_", "-").replace(".", "-")
+
+    installed: dict[str, object] = {}
+    for dist in metadata.distributions():  # one pass over sys.path, first found wins as for imports
+        installed.setdefault(key(dist.metadata["Name"] or ""), dist)
     found: dict[str, object] = {}
     while todo:
         requirement = todo.pop()
-        key = requirement.name.lower().replace("_", "-").replace(".", "-")
-        if key in found or not in_force(requirement):
+        if key(requirement.name) in found or not in_force(requirement):
             continue
-        try:
-            dist = metadata.distribution(requirement.name)
-        except metadata.PackageNotFoundError:
+        dist = installed.get(key(requirement.name))
+        if dist is None:
             return [], f"{requirement.name} is not installed here"
         if not requirement.specifier.contains(dist.version, prereleases=True):
             return [], f"{requirement.name} {dist.version} is installed here, which is not {requirement}"
-        if dist.files is None:
+        if not dist.read_text("RECORD"):
             return [], f"{requirement.name} has no RECORD here (installed by something other than pip?)"
-        found[key] = dist
+        found[key(requirement.name)] = dist
         for text in dist.requires or []:
             try:
                 todo.append(Requirement(text))
@@ -125,17 +129,44 @@ def closure(requirements: list[str]) -> tuple[list, str | None]:
     return list(found.values()), None
 
 
-def _place(source: Path, target: Path, link: bool) -> bool:
+def _place(source: str, target: str, link: bool) -> bool:
     """Hard-link ``source`` to ``target`` (else copy it); returns whether it linked."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     if link:
         try:
             os.link(source, target)
             return True
-        except OSError:
-            pass
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
     shutil.copy2(source, target)
     return False
+
+
+def _fill(site: Path, dists: list) -> tuple[int, bool]:
+    """Place every file of ``dists`` that lives in their site-packages folder at the same
+    relative path under ``site``; returns (files placed, whether all were hard links)."""
+    import csv
+
+    files, linked, made = 0, True, {str(site)}
+    for dist in dists:
+        base = os.path.realpath(dist.locate_file(""))
+        for row in csv.reader((dist.read_text("RECORD") or "").splitlines()):
+            if not row or not row[0]:
+                continue
+            relative = os.path.normpath(row[0])
+            if relative.startswith("..") or os.path.isabs(relative):
+                continue  # console scripts in bin/ (their #! names the other venv): grading runs none
+            target = os.path.join(site, relative)
+            folder = os.path.dirname(target)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            try:
+                linked = _place(os.path.join(base, relative), target, linked) and linked
+            except FileNotFoundError:
+                continue  # listed in RECORD, gone since (a removed .pyc)
+            files += 1
+    return files, linked
 
 
 def seed_venv(venv: Path, requirements: Path, python: str, stamp: str) -> tuple[Seeded | None, str]:
@@ -157,35 +188,35 @@ def seed_venv(venv: Path, requirements: Path, python: str, stamp: str) -> tuple[
     if not site.is_dir():
         shutil.rmtree(venv, ignore_errors=True)
         return None, f"the new venv has no {site}"
-    files, linked = 0, True
-    for dist in dists:
-        base = Path(dist.locate_file("")).resolve()
-        for entry in dist.files:
-            source = Path(dist.locate_file(entry)).resolve()
-            if not source.is_relative_to(base) or not source.is_file():
-                continue  # console scripts in bin/ (their #! names the other venv): grading runs none
-            linked = _place(source, site / source.relative_to(base), linked) and linked
-            files += 1
+    files, linked = _fill(site, dists)
     (venv / STAMP_NAME).write_text(stamp + "\n")
     return Seeded(sys.prefix, len(dists), files, linked), ""
+
+
+def this_python() -> tuple[str, str]:
+    """(version, executable) of the Python this environment was made from (for a venv, its base)."""
+    return sys.version.split()[0], getattr(sys, "_base_executable", "") or sys.executable
 
 
 def prepare_venv(root: Path, fresh: bool, env: dict[str, str]) -> str:
     """Leave ``root/venv`` current for ``root/source/requirements.txt`` if that costs no
     download (already current, or seeded from this environment); returns a line for the
     user saying what was reused, or what setup.sh will do instead. Sets setup.sh's
-    ``AUTOGRADER_SETUP_PYTHON`` in ``env`` to the executable ``python3`` stands for."""
+    ``AUTOGRADER_SETUP_PYTHON`` in ``env``, unless given, to the Python this environment
+    was made from (so that the seeded packages fit it)."""
     venv, requirements = root / "venv", root / "source" / "requirements.txt"
-    python = env.get("AUTOGRADER_SETUP_PYTHON") or "python3"
-    found = interpreter(python)
-    if found is not None:
+    if env.get("AUTOGRADER_SETUP_PYTHON"):
+        found = interpreter(env["AUTOGRADER_SETUP_PYTHON"])
+    else:
+        found = this_python()
         env["AUTOGRADER_SETUP_PYTHON"] = found[1]
     if fresh:
         shutil.rmtree(venv, ignore_errors=True)
-        return "environment: --fresh, so setup.sh makes it as on Gradescope (pip install, about a minute)"
+        return f"environment: --fresh, so setup.sh makes it with {env['AUTOGRADER_SETUP_PYTHON']} as on Gradescope " \
+               "(pip install, about a minute)"
     if found is None or not requirements.is_file():
-        return (f"environment: left to setup.sh ({python} does not run here)" if found is None
-                else "environment: left to setup.sh (the zip has no requirements.txt)")
+        return (f"environment: left to setup.sh ({env['AUTOGRADER_SETUP_PYTHON']} does not run here)"
+                if found is None else "environment: left to setup.sh (the zip has no requirements.txt)")
     version, executable = found
     stamp = wanted_stamp(version, requirements)
     if venv_is_current(venv, stamp):
@@ -195,8 +226,8 @@ def prepare_venv(root: Path, fresh: bool, env: dict[str, str]) -> str:
         return f"environment: cannot reuse this one ({why}); setup.sh installs it with pip (about a minute)"
     how = "hard-linked" if seeded.linked else "copied"
     return (f"environment: reused {seeded.source}: {seeded.distributions} distributions satisfying "
-            f"requirements.txt {how} into {venv} ({seeded.files} files, no download); setup.sh finds it "
-            f"current and skips its pip install (--fresh: the full install, as on Gradescope)")
+            f"requirements.txt {how} into {venv} ({seeded.files} files, no download; Python {version} "
+            f"{executable}); setup.sh finds it current and skips its pip install (--fresh: pip, as on Gradescope)")
 
 
 # ---------------------------------------------------------------- the laid-out root
