@@ -391,8 +391,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(e.g. that an optional question is optional for them); without it, the feedback "
                              "says which courses a question is optional for")
     parser.add_argument("--try", dest="try_submission", type=Path, metavar="SUBMISSION.ipynb",
-                        help="after building, run the zip on this submission exactly as Gradescope would "
-                             "(under a scratch AUTOGRADER_ROOT) and print what the student would see")
+                        help="after building, run the zip's setup.sh and run_autograder on this submission as "
+                             "Gradescope would (under a kept AUTOGRADER_ROOT, see --root) and print what the "
+                             "student would see; reuses what it can and says what (--fresh: nothing)")
     parser.add_argument("--late", type=float, metavar="HOURS", default=None,
                         help="with --try: pretend the submission came this many hours after the due date "
                              "(default: one minute before it)")
