@@ -102,6 +102,7 @@ def closure(requirements: list[str]) -> tuple[list, str | None]:
         todo = [Requirement(line) for line in requirements]
     except InvalidRequirement as exc:
         return [], f"requirements.txt: {exc}"
+
     def key(name: str) -> str:
         return name.lower().replace("_", "-").replace(".", "-")
 
