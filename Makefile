@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine with Python 3.10+ and pip:
 #   make demo   venv + dependencies (+ Debian packages the sandbox and tests use, when root),
-#               then release HW1 and grade the sample submissions
+#               then release HW1, grade the sample submissions and build HW1's Gradescope zip
+#               (which checks HW1 once: a later `autograder gradescope hw1 --try` reuses that)
 #   make test   the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -31,6 +32,7 @@ system-deps:
 
 demo: $(STAMP) system-deps
 	$(PY) -m autograder.demo
+	$(PY) -m autograder.cli gradescope hw1
 
 # Both cores: each test module runs whole on one worker (module fixtures such as the
 # Gradescope zip's setup.sh run once), modules spread over the workers.

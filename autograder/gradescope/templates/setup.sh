@@ -4,8 +4,10 @@
 #
 #   ROOT = $AUTOGRADER_ROOT, or Gradescope's /autograder
 #   $ROOT/source   the unzipped autograder (this file is in it)
-#   $ROOT/venv     the virtual environment made here: numpy, pytest, pyyaml,
-#                  jsonschema, tqdm, ipython and the platform (no JupyterLab)
+#   $ROOT/venv     the virtual environment made here: requirements.txt (the
+#                  platform's dependencies: numpy, pytest, pyyaml, jsonschema, tqdm,
+#                  ipython, matplotlib, psutil; no JupyterLab, no nbgrader), as
+#                  wheels only, and the platform registered without a build
 #
 # Environment knobs (for trying a zip locally and for the project's tests):
 #   AUTOGRADER_ROOT           use this folder in place of /autograder
@@ -55,22 +57,31 @@ SETUP_TMP="$(mktemp -d "$ROOT/.setup-tmp.XXXXXX")"
 trap 'rm -rf "$SETUP_TMP"' EXIT
 export TMPDIR="$SETUP_TMP" PIP_NO_CACHE_DIR=1
 STAMP="$VENV/.autograder-setup"
-WANT="$("$PYTHON" -c 'import sys; print(sys.version.split()[0])') $(sha256sum "$SOURCE/pyproject.toml" | cut -c1-16)"
+# The venv is current when made by this Python for exactly this requirements.txt
+# (`autograder gradescope --try` seeds one from the instructor's environment with
+# the same stamp; keep the two in step: autograder/gradescope/tryenv.py).
+WANT="$("$PYTHON" -c 'import sys; print(sys.version.split()[0])') $(sha256sum "$SOURCE/requirements.txt" | cut -c1-16)"
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$STAMP" 2>/dev/null || true)" = "$WANT" ] \
-        && "$VENV/bin/python" -c 'import numpy, pytest, yaml, jsonschema, tqdm, IPython, autograder' >/dev/null 2>&1; then
+        && "$VENV/bin/python" -c 'import importlib.util as u, sys
+sys.exit(any(u.find_spec(m) is None for m in ("numpy", "pytest", "yaml", "jsonschema", "tqdm", "IPython")))' \
+            >/dev/null 2>&1; then
     say "virtual environment $VENV is up to date"
 else
     say "making the virtual environment $VENV with $PYTHON ($WANT)"
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV"
-    # The platform (its dependencies: numpy, pytest, pyyaml, jsonschema, tqdm; not the
-    # "author" extra) plus IPython, whose input transformers turn magics into Python.
+    # Wheels only: nothing is compiled from source (an sdist would need a compiler and
+    # minutes); pip byte-compiles what it installs, once, here.
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input --no-cache-dir \
-        --editable "$SOURCE" ipython
+        --only-binary :all: --requirement "$SOURCE/requirements.txt"
     echo "$WANT" > "$STAMP"
 fi
-# What an editable install may leave beside the sources (nothing the grader needs).
-rm -rf "$SOURCE/build" "$SOURCE"/*.egg-info
+# The platform itself: registered from $SOURCE (its dist-info, whose requirements the
+# import rule walks, and a .pth), which is what `pip install --editable` gave without
+# downloading setuptools and building.
+"$VENV/bin/python" "$SOURCE/autograder/gradescope/install.py" "$SOURCE"
+(cd / && "$VENV/bin/python" -c 'import autograder') \
+    || { say "the platform is not importable from $VENV"; exit 1; }
 
 # Work every submission's fresh container would otherwise repeat (about a fifth of a
 # cold grade's CPU time): the platform and the hidden suites compiled to bytecode,
