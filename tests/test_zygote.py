@@ -350,3 +350,30 @@ def test_adversarial_suite_through_the_zygote():
                           env=dict(os.environ, AUTOGRADER_ZYGOTE="1"), cwd=ROOT,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+# ---------------------------------------------------------------- ending a submission
+def test_a_submission_ends_without_forking_the_grader(launcher, monkeypatch):
+    """The zygote sweeps its namespace (kill(-1) as its PID 1, reaped to ECHILD): the
+    grader, a large process, forks nothing per submission, and nothing survives."""
+    s = session(launcher, "import os, time\nif os.fork() == 0:\n    os.setsid()\n"
+                          "    if os.fork() == 0:\n        time.sleep(60)\n    os._exit(0)\nx = 1\n")
+    assert s.get("x") == 1
+
+    def no_fork() -> int:
+        raise AssertionError("the grader forked to end a submission")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    s.close()
+    monkeypatch.undo()
+    assert processes_of_uid(launcher.uid) == []
+    host = zygote_host_pid(launcher)
+    assert Path(f"/proc/{host}/task/{host}/children").read_text().split() == [], "unreaped children"
+
+
+def test_a_failed_sweep_falls_back_to_killing_the_uid(launcher, monkeypatch):
+    s = session(launcher, "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nx = 1\n")
+    assert s.get("x") == 1
+    monkeypatch.setattr(launcher, "sweep", lambda: False)
+    s.close()
+    assert processes_of_uid(launcher.uid) == []

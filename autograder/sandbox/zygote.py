@@ -42,6 +42,7 @@ from autograder.sandbox.process import (
 INSIDE_WORK_BASE = "/autograder-work"
 READY_TIMEOUT_S = 30.0
 REPLY_TIMEOUT_S = 10.0
+SWEEP_REPLY_TIMEOUT_S = 7.0  # the zygote gives up its sweep after 5 s (zygote_main.SWEEP_TIMEOUT_S)
 CHILD_SETUP_FAILED = 121  # zygote_main's exit status for a child that could not drop privileges
 
 _enabled: bool | None = None
@@ -298,6 +299,29 @@ class ZygoteLauncher:
                 self._replies[int(message["id"])] = message
         return self._replies.pop(ident)
 
+    def sweep(self) -> bool:
+        """Have the zygote SIGKILL every other process of its PID namespace and reap them
+        all. True once it says none is left; False when it cannot say so (dead, stuck,
+        or some process outlived the sweep), and then the caller kills by uid."""
+        if not self.running:
+            return False
+        assert self._sock is not None
+        self._next_id += 1
+        ident = self._next_id
+        deadline = time.monotonic() + SWEEP_REPLY_TIMEOUT_S
+        try:
+            self._sock.send(json.dumps({"op": "sweep", "id": ident}).encode())
+            while True:
+                message = self._receive(deadline)
+                if message is None:
+                    return False
+                if message.get("op") == "swept" and message.get("id") == ident:
+                    return message.get("clean") is True
+                if message.get("op") in ("started", "failed"):
+                    self._replies[int(message["id"])] = message
+        except (OSError, ZygoteDied):
+            return False
+
     def forget(self, ident: int) -> None:
         if self._current == ident:
             self._current = None
@@ -392,11 +416,13 @@ class ZygoteProcess(StudentProcess):
         return f"exited with status {code}"
 
     def kill(self) -> None:
-        """SIGKILL every process of the uid (the child and anything it started)."""
+        """SIGKILL the child and anything it started: the zygote's sweep of its
+        namespace, or (if the zygote cannot) every process of the uid."""
         if self.ident is None:
             return
         if not self._ended:
-            _kill_all_of_uid(self.uid)
+            if self.launcher.generation != self.generation or not self.launcher.sweep():
+                _kill_all_of_uid(self.uid)
             self._ended = True
         if self._drain is not None:
             self._drain.join(timeout=1)
@@ -415,12 +441,7 @@ class ZygoteProcess(StudentProcess):
             self.launcher.active = None
 
     def close(self) -> None:
-        if not self._ended and self._chan_w is not None:
-            try:
-                protocol.write_frame(self._chan_w, protocol.pack({"op": "bye"}, []))
-                self.launcher.poll(self.ident, wait=0.5)
-            except (OSError, protocol.ProtocolError):
-                pass
+        """End the child (no goodbye: it has flushed its output after every cell and call)."""
         self.kill()
         if self.ident is not None:
             self.launcher.forget(self.ident)

@@ -16,10 +16,20 @@ JSON message per packet.
 
 * grader -> zygote: ``{"op": "spawn", "id", "uid", "workdir", "config"}`` with
   three fds (SCM_RIGHTS): the channel's read end, the reply channel's write
-  end, the output pipe's write end. ``{"op": "bye"}`` ends the zygote.
+  end, the output pipe's write end. ``{"op": "sweep", "id"}``: SIGKILL every
+  other process of the PID namespace and reap them all. ``{"op": "bye"}``
+  ends the zygote.
 * zygote -> grader: ``{"op": "ready"}`` once, ``{"op": "started", "id", "pid"}``
-  or ``{"op": "failed", "id", "message"}`` per spawn, and
-  ``{"op": "exit", "id", "status"}`` (the raw wait status) when a child ends.
+  or ``{"op": "failed", "id", "message"}`` per spawn,
+  ``{"op": "exit", "id", "status"}`` (the raw wait status) when a child ends,
+  and ``{"op": "swept", "id", "clean"}`` after a sweep (``clean``: no process
+  but the zygote is left in the namespace, not even a zombie).
+
+The sweep is how a submission ends: the zygote is PID 1 of its namespace, so
+every process a student started (double-forked, ``setsid``, any uid) is in it
+and, once orphaned, its child; ``kill(-1)`` from PID 1 reaches all of them and
+``waitpid`` returning ECHILD proves none is left. This costs the grader no
+process of its own (killing by uid forks the grader, a large process).
 """
 
 import ctypes
@@ -31,12 +41,14 @@ import select
 import signal
 import socket
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONTROL_FD = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 INSIDE_HOME = "/home/student"
 WORK_BASE = "/autograder-work"
 CHILD_SETUP_FAILED = 121
+SWEEP_TIMEOUT_S = 5.0
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -190,6 +202,37 @@ def _send(sock, message):
         os._exit(0)  # the grader is gone
 
 
+def _reap(sock, children):
+    """Reap ended children (ours, and as PID 1 orphans of theirs), reporting ours.
+    Returns False once there is no child left at all (ECHILD)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if not pid:
+            return True
+        ident = children.pop(pid, None)
+        if ident is not None:
+            _send(sock, {"op": "exit", "id": ident, "status": status})
+
+
+def _sweep(sock, children):
+    """SIGKILL every other process of this PID namespace and reap them all; True when
+    none is left (ECHILD), False if some are still there after SWEEP_TIMEOUT_S."""
+    deadline = time.monotonic() + SWEEP_TIMEOUT_S
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)  # from PID 1: every process of the namespace but this one
+        except ProcessLookupError:
+            pass  # none alive (zombies may wait to be reaped)
+        if not _reap(sock, children):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.0005)
+
+
 def main():
     protocol = _load("_autograder_protocol", "protocol.py")
     student_main = _load("student_main", "student_main.py")
@@ -218,16 +261,7 @@ def main():
                     pass
             except BlockingIOError:
                 pass
-        while True:  # our children, and (as PID 1) orphans of theirs
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if not pid:
-                break
-            ident = children.pop(pid, None)
-            if ident is not None:
-                _send(sock, {"op": "exit", "id": ident, "status": status})
+        _reap(sock, children)  # our children, and (as PID 1) orphans of theirs
         if sock not in ready:
             continue
         try:
@@ -243,6 +277,11 @@ def main():
         op = request.get("op")
         if op == "bye":
             os._exit(0)
+        if op == "sweep":
+            for fd in fds:
+                os.close(fd)
+            _send(sock, {"op": "swept", "id": request.get("id"), "clean": _sweep(sock, children)})
+            continue
         if op != "spawn" or len(fds) != 3:
             for fd in fds:
                 os.close(fd)
