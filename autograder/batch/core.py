@@ -20,7 +20,7 @@ from autograder.assignment import Assignment
 from autograder.batch.fingerprint import SuiteFingerprints, function_of, suite_fingerprints
 from autograder.batch.gradebook import CurrentRow, Gradebook
 from autograder.batch.inputs import Submission, Submitter, discover
-from autograder.batch.pool import Done, Task, grade_all
+from autograder.batch.pool import Done, Task, discard_prestarted, grade_all, prestart
 from autograder.course import AssignmentPolicy, load_course
 from autograder.lateness import decide, hms
 from autograder.results import GradingResult
@@ -156,6 +156,16 @@ def run_batch(assignment: Assignment, source: Path, *, jobs: int, db_path: Path,
     hold a current grading of (same notebook, same time, same hidden tests)."""
     began = time.perf_counter()
     report = BatchReport()
+    prestart(assignment, jobs)  # the workers start up while the export is read
+    try:
+        return _run_batch(assignment, source, jobs=jobs, db_path=db_path, csv_path=csv_path,
+                          progress=progress, report=report, began=began)
+    finally:
+        discard_prestarted()  # nothing to grade (all done already), or an unusable export
+
+
+def _run_batch(assignment: Assignment, source: Path, *, jobs: int, db_path: Path, csv_path: Path | None,
+               progress: bool, report: BatchReport, began: float) -> BatchReport:
     workdir = Path(tempfile.mkdtemp(prefix="autograder-batch-input-"))
     try:
         found = discover(Path(source), assignment.name, workdir=workdir)

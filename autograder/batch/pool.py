@@ -153,6 +153,54 @@ def _init_worker(assignment: Assignment, parent: int) -> None:
     multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
                                   exitpriority=10)
     _state.update(assignment=assignment, slot=slot, lock=handle, folder=folder)
+    _warm_up(assignment, slot)
+
+
+def _warm_up(assignment: Assignment, slot: int) -> None:
+    """What the first submission would otherwise wait for: the zygote (started first; it
+    imports numpy in its sandbox meanwhile) and the hidden suite, collected. Failures are
+    left for the grading to meet and report as it always has."""
+    from autograder import grading
+    from autograder.sandbox import zygote
+    from autograder.sandbox.process import detect_isolation
+
+    launcher = None
+    try:
+        launcher = zygote.launcher_for(slot, detect_isolation())
+        if launcher is not None:
+            launcher.launch()
+    except Exception:  # noqa: BLE001 - the first session starts it again and says why not
+        launcher = None
+    collect = getattr(grading, "suite_runner", None)
+    try:
+        if collect is not None:
+            collect(assignment)
+    except Exception:  # noqa: BLE001 - grading reports a suite that cannot be collected
+        pass
+    try:
+        if launcher is not None:
+            launcher.ensure_started()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _ready() -> int:
+    """A no-op task: submitting one per worker starts every worker at once."""
+    return os.getpid()
+
+
+def worker_status(hold_s: float = 0.0) -> dict[str, Any]:
+    """Run in a worker (``executor.submit(worker_status)``): what it holds ready, then stay
+    busy ``hold_s`` seconds (so that the next one asked is another worker). For tests."""
+    from autograder import grading
+    from autograder.sandbox import zygote
+
+    time.sleep(hold_s)
+    launcher = zygote._launchers.get(_state.get("slot", -1))
+    return {"pid": os.getpid(), "slot": _state.get("slot"),
+            "zygote": launcher is not None and launcher.running and not launcher._awaiting,
+            "zygote_starts": launcher.starts if launcher is not None else 0,
+            "suite": _state["assignment"].suite in getattr(grading, "_runners", {})}
 
 
 def _grade(task: Task) -> Done:
@@ -182,6 +230,39 @@ def _grade(task: Task) -> Done:
 
 
 # ----------------------------------------------------------- parent side
+_prestarted: list[tuple[Assignment, int, ProcessPoolExecutor]] = []
+
+
+def _executor(assignment: Assignment, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn"),
+                               initializer=_init_worker, initargs=(assignment, os.getpid()))
+
+
+def prestart(assignment: Assignment, jobs: int) -> None:
+    """Start ``jobs`` workers now, so that they import the grader, collect the hidden suite
+    and start their zygotes while this process reads the export; the next ``grade_all`` of
+    ``assignment`` with ``jobs`` takes them over. ``discard_prestarted`` ends unused ones."""
+    discard_prestarted()
+    executor = _executor(assignment, jobs)
+    for _ in range(jobs):  # each submit starts one more worker, up to ``jobs``
+        executor.submit(_ready)
+    _prestarted.append((assignment, jobs, executor))
+
+
+def discard_prestarted() -> None:
+    """End workers that ``prestart`` started and no ``grade_all`` took over."""
+    while _prestarted:
+        _, _, executor = _prestarted.pop()
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _take_prestarted(assignment: Assignment, jobs: int) -> ProcessPoolExecutor | None:
+    if _prestarted and _prestarted[0][0] is assignment and _prestarted[0][1] == jobs:
+        return _prestarted.pop()[2]
+    discard_prestarted()
+    return None
+
+
 def grade_all(assignment: Assignment, tasks: Iterable[Task], jobs: int,
               on_done: Callable[[Done], None], on_failure: Callable[[Task, str], None]) -> None:
     """Grade ``tasks`` on ``jobs`` workers; ``on_done`` runs in this process as
@@ -213,8 +294,7 @@ def _grade_all(assignment: Assignment, pending: list[Task], jobs: int, on_done: 
     while pending and not interrupted.is_set():
         queue = list(pending)
         pending = []
-        executor = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))), mp_context=get_context("spawn"),
-                                       initializer=_init_worker, initargs=(assignment, os.getpid()))
+        executor = _take_prestarted(assignment, jobs) or _executor(assignment, min(jobs, len(queue)))
         futures: dict[Future[Done], Task] = {}
         broken = False
         try:

@@ -133,6 +133,8 @@ class ZygoteLauncher:
         """The zygote's pid inside its PID namespace (for tests)."""
         self.active: "ZygoteProcess | None" = None
         self.closed = False
+        self._awaiting = False
+        """Launched, its "ready" not read yet."""
 
     # ------------------------------------------------------------ the zygote
     def _command(self, control_fd: int) -> list[str]:
@@ -155,12 +157,24 @@ class ZygoteLauncher:
         return self._proc is not None and self._proc.poll() is None and self._sock is not None
 
     def ensure_started(self) -> None:
+        """A zygote that has said it is ready: the launched one, or a new one."""
+        if self.closed:
+            raise SandboxUnavailable("the zygote launcher was closed")
+        if self._awaiting:
+            self._await_ready()
+        if not self.running:
+            self._launch()
+            self._await_ready()
+
+    def launch(self) -> None:
+        """Start the zygote without waiting for it (it imports numpy while the caller
+        does its own start-up); ``ensure_started`` then waits for its word."""
         if self.closed:
             raise SandboxUnavailable("the zygote launcher was closed")
         if not self.running:
-            self._start()
+            self._launch()
 
-    def _start(self) -> None:
+    def _launch(self) -> None:
         self._stop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -177,6 +191,10 @@ class ZygoteLauncher:
         self._sock = ours
         self.generation += 1
         self.starts += 1
+        self._awaiting = True
+
+    def _await_ready(self) -> None:
+        self._awaiting = False
         try:
             message = self._receive(time.monotonic() + READY_TIMEOUT_S)
         except ZygoteDied:
@@ -188,6 +206,7 @@ class ZygoteLauncher:
         self.zygote_pid = int(message.get("pid", 0))
 
     def _stop(self) -> None:
+        self._awaiting = False
         if self._sock is not None:
             try:
                 self._sock.send(json.dumps({"op": "bye"}).encode())
