@@ -80,33 +80,39 @@ _timer: dict[str, float] = {}
 def _install_timers() -> None:
     """Time the phases of ``grade_submission`` by wrapping, in this worker only,
     the session start (split into process start and cells) and the suite run.
-    Process start is measured by a no-op cell sent right after each spawn, which
-    returns when the student process has started and imported numpy."""
+    Process start ends when the student process has said it is ready: a zygote's
+    child says so before ``_spawn`` returns; a process launched without waiting is
+    sent a no-op cell, which returns once it has started and imported numpy."""
     from autograder import grading
     from autograder.sandbox import session
+    from autograder.sandbox.zygote import ZygoteProcess
 
     needed = (hasattr(session.StudentSession, "start"), hasattr(session.StudentSession, "_spawn"),
-              hasattr(grading, "run_suite"))
+              hasattr(session.StudentSession, "launch"), hasattr(grading, "run_suite"))
     if not all(needed):  # the grader changed shape: grade without the time split
         return
     original_start = session.StudentSession.start
+    original_launch = session.StudentSession.launch
     original_spawn = session.StudentSession._spawn
     original_suite = grading.run_suite
 
     def spawn(self: Any, *args: Any, **kwargs: Any) -> None:
         began = time.perf_counter()
         original_spawn(self, *args, **kwargs)
-        try:
-            self.process.await_ready()  # a process launched without waiting (session.launch)
-            self.process.request({"op": "run_cell", "source": "", "label": "start"}, [], 30.0)
-        except Exception:  # noqa: BLE001 - the real first cell will see and report it
-            pass
+        if not isinstance(self.process, ZygoteProcess):
+            try:
+                self.process.await_ready()  # a process launched without waiting (session.launch)
+                self.process.request({"op": "run_cell", "source": "", "label": "start"}, [], 30.0)
+            except Exception:  # noqa: BLE001 - the real first cell will see and report it
+                pass
         _timer["start"] = _timer.get("start", 0.0) + time.perf_counter() - began
 
-    def start(self: Any) -> None:
-        began = time.perf_counter()
-        original_start(self)
-        _timer["session"] = _timer.get("session", 0.0) + time.perf_counter() - began
+    def timed(original: Callable[..., None]) -> Callable[..., None]:
+        def run(self: Any) -> None:  # launch and start: the session's part (start + cells)
+            began = time.perf_counter()
+            original(self)
+            _timer["session"] = _timer.get("session", 0.0) + time.perf_counter() - began
+        return run
 
     def run_suite(*args: Any, **kwargs: Any) -> Any:
         began = time.perf_counter()
@@ -116,7 +122,8 @@ def _install_timers() -> None:
             _timer["tests"] = _timer.get("tests", 0.0) + time.perf_counter() - began
 
     session.StudentSession._spawn = spawn  # type: ignore[method-assign]
-    session.StudentSession.start = start  # type: ignore[method-assign]
+    session.StudentSession.start = timed(original_start)  # type: ignore[method-assign]
+    session.StudentSession.launch = timed(original_launch)  # type: ignore[method-assign]
     grading.run_suite = run_suite
 
 
