@@ -377,3 +377,26 @@ def test_a_failed_sweep_falls_back_to_killing_the_uid(launcher, monkeypatch):
     monkeypatch.setattr(launcher, "sweep", lambda: False)
     s.close()
     assert processes_of_uid(launcher.uid) == []
+
+
+def test_support_modules_are_imported_from_the_graders_bytecode(launcher, tmp_path):
+    """A support file arrives with its bytecode (compiled once per grader), so the student
+    process does not compile it for every submission; a student who rewrites the file
+    still imports their own code, as Jupyter would."""
+    helper = tmp_path / "helper.py"
+    helper.write_text("VALUE = 1\n")
+    cells = [CellToRun("import os\nready = sorted(os.listdir('__pycache__')) if os.path.isdir('__pycache__') else []\n"
+                       "import helper\nfirst = helper.VALUE\n", "cell 1"),
+             CellToRun("import importlib, os, sys\nos.unlink('helper.py')\n"
+                       "open('helper.py', 'w').write('VALUE = 2\\n')\ndel sys.modules['helper']\n"
+                       "importlib.invalidate_caches()\nimport helper\nsecond = helper.VALUE\n", "cell 2")]
+    for _ in range(2):
+        s = StudentSession(cells, LIMITS, slot=SLOT, launcher=launcher, support_files=(helper,))
+        s.start()
+        try:
+            assert [r.status for r in s.cell_reports] == ["ok", "ok"], s.cell_reports
+            assert s.get("ready") == [f"helper.{sys.implementation.cache_tag}.pyc"]
+            assert s.get("first") == 1 and s.get("second") == 2
+        finally:
+            s.close()
+    assert helper.read_text() == "VALUE = 1\n"

@@ -18,7 +18,10 @@ start a process per submission as before.
 from __future__ import annotations
 
 import atexit
+import hashlib
+import importlib.util
 import json
+import marshal
 import os
 import select
 import shutil
@@ -91,6 +94,46 @@ _close_in_pool_workers()
 
 class ZygoteDied(RuntimeError):
     pass
+
+
+_bytecode: dict[tuple[str, bytes], bytes | None] = {}
+
+
+def checked_pyc(source: bytes, filename: str) -> bytes | None:
+    """``source`` compiled as a checked-hash .pyc (PEP 552): Python uses it only while the
+    source file's hash matches, else it compiles the source as if there were none. None if
+    the source does not compile (the import will say why, as before)."""
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True, optimize=0)
+    except (SyntaxError, ValueError):
+        return None
+    flags = 0b11  # hash-based, check the source
+    return (importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little") + importlib.util.source_hash(source)
+            + marshal.dumps(code))
+
+
+def add_bytecode(workdir: Path, uid: int) -> None:
+    """Put compiled bytecode in ``workdir/__pycache__`` for each .py file there (the
+    assignment's support files, just copied in), compiled once per grader process: the
+    student process then imports ``solver``, ``data_utils``... without compiling them again
+    for every submission (its interpreter writes no bytecode). As in Jupyter, where the
+    first import leaves the same folder (owned by ``uid``). A student who changes such a
+    file gets their own code: the hash no longer matches."""
+    cache = workdir / "__pycache__"
+    for source in sorted(workdir.glob("*.py")):
+        data = source.read_bytes()
+        key = (source.name, hashlib.sha256(data).digest())
+        if key not in _bytecode:
+            _bytecode[key] = checked_pyc(data, f"{INSIDE_HOME}/{source.name}")
+        pyc = _bytecode[key]
+        if pyc is None:
+            continue
+        if not cache.is_dir():
+            cache.mkdir(mode=0o755)
+            os.chown(cache, uid, uid)
+        target = cache / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
+        target.write_bytes(pyc)
+        os.chown(target, uid, uid)
 
 
 class ZygoteLauncher:
@@ -377,6 +420,7 @@ class ZygoteProcess(StudentProcess):
         launcher = self.launcher
         if launcher.active is not None and launcher.active is not self:
             raise SandboxUnavailable("the zygote already serves a student process")
+        add_bytecode(self.workdir, self.uid)
         os.chown(self.workdir, self.uid, self.uid)
         os.chmod(self.workdir, 0o700)
         # this submission's limits for the uid's group, which the zygote and its child share
