@@ -400,3 +400,18 @@ def test_support_modules_are_imported_from_the_graders_bytecode(launcher, tmp_pa
         finally:
             s.close()
     assert helper.read_text() == "VALUE = 1\n"
+
+
+def test_numpy_random_is_warm_and_each_child_draws_its_own_numbers(launcher):
+    """The zygote imports numpy.random (numpy loads it lazily, at a cost to every
+    submission); each child reseeds numpy's global generator, as a new process would."""
+    draws = []
+    for _ in range(3):
+        s = session(launcher, "import sys\nwarm = 'numpy.random' in sys.modules\n"
+                              "import numpy as np\nx = float(np.random.rand())\n")
+        try:
+            assert s.get("warm") is True
+            draws.append(s.get("x"))
+        finally:
+            s.close()
+    assert len(set(draws)) == 3, draws

@@ -5,7 +5,7 @@ a student process (new mount/PID/network/IPC/UTS namespaces, a root file
 system without course files, a cleared environment), but it stays root inside
 it so that each child can be given its own uid. It runs only this file,
 ``student_main.py``, ``protocol.py`` and ``confine.py`` (read-only binds) and
-imports numpy once. It never runs student code itself: every child drops to
+imports numpy (and numpy.random) once. It never runs student code itself: every child drops to
 the requested unprivileged uid (no capabilities, ``no_new_privs``, empty
 bounding set) in its own mount and IPC namespaces, then confines itself
 (Landlock, seccomp) as a spawned student process does, before the first
@@ -158,6 +158,15 @@ def _drop_privileges(uid):
     _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
+def _fresh_random_state():
+    """numpy's legacy global generator (``np.random.rand``) was seeded once, in the zygote:
+    reseed it from the system's entropy, as importing numpy in a new process would. Python's
+    own ``random`` reseeds itself after a fork."""
+    random = sys.modules.get("numpy.random")
+    if random is not None:
+        random.seed()
+
+
 def _child(request, fds, student_main, protocol, confine):
     """In the forked child: never returns."""
     try:
@@ -180,6 +189,7 @@ def _child(request, fds, student_main, protocol, confine):
         config = request.get("config", {})
         student_main._apply_limits(config)
         _drop_privileges(uid)
+        _fresh_random_state()
         student_main._strip_grader_paths(config)
         applied = student_main.confine_self(config, confine)  # Landlock and seccomp, as a process's own
     except BaseException as exc:  # never run student code half set up
@@ -239,6 +249,7 @@ def main():
     student_main._load_protocol = lambda: protocol
     confine = _load("_autograder_confine", "confine.py")
     import numpy  # noqa: F401 - the reason this process exists
+    import numpy.random  # noqa: F401 - loaded by numpy on first use, which almost every notebook makes (15-40 ms)
     import gc
 
     gc.collect()
