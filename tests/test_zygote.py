@@ -415,3 +415,40 @@ def test_numpy_random_is_warm_and_each_child_draws_its_own_numbers(launcher):
         finally:
             s.close()
     assert len(set(draws)) == 3, draws
+
+
+def group_pids_max(uid: int) -> str | None:
+    """pids.max of the uid's control group, None where cgroups are not writable here."""
+    for folder in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
+        for found in folder.rglob(f"autograder-uid-{uid}/pids.max") if folder.is_dir() else []:
+            return found.read_text().strip()
+    return None
+
+
+def test_group_limits_are_the_submissions_and_written_only_when_they_change(monkeypatch):
+    """The uid's control group holds each submission's limits, the first after the zygote
+    starts included (starting it writes the defaults); unchanged limits are not rewritten."""
+    written = []
+    real = zygote.tree_limits
+
+    def spy(uid, memory_mb, max_pids):  # type: ignore[no-untyped-def]
+        written.append((memory_mb, max_pids))
+        return real(uid, memory_mb, max_pids)
+
+    monkeypatch.setattr(zygote, "tree_limits", spy)
+    launcher = zygote.ZygoteLauncher(SLOT + 3)
+    other = Limits(cell_timeout_s=1.5, call_timeout_s=1.5, submission_timeout_s=60, max_processes=20)
+    try:
+        seen = []
+        for limits in (LIMITS, LIMITS, LIMITS, other):
+            s = StudentSession([CellToRun("x = 1", "cell 1")], limits, slot=SLOT + 3, launcher=launcher)
+            s.start()
+            seen.append(group_pids_max(launcher.uid))
+            s.close()
+    finally:
+        launcher.close()
+    ours = [(LIMITS.memory_mb, LIMITS.max_processes + zygote.TREE_EXTRA_PIDS),
+            (other.memory_mb, other.max_processes + zygote.TREE_EXTRA_PIDS)]
+    assert written == [(Limits().memory_mb, Limits().max_processes + zygote.TREE_EXTRA_PIDS)] + ours, written
+    if seen[0] is not None:
+        assert seen == [str(ours[0][1])] * 3 + [str(ours[1][1])]

@@ -178,6 +178,8 @@ class ZygoteLauncher:
         self.closed = False
         self._awaiting = False
         """Launched, its "ready" not read yet."""
+        self.tree_applied: tuple[int, int] | None = None
+        """(memory MB, processes) last written to the uid's control group (``cgroups.tree_limits``)."""
 
     # ------------------------------------------------------------ the zygote
     def _command(self, control_fd: int) -> list[str]:
@@ -223,7 +225,8 @@ class ZygoteLauncher:
         try:
             with open(os.open(self._log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "wb") as log:
                 command = self._command(theirs.fileno())
-                tree = tree_limits(self.uid, Limits().memory_mb, Limits().max_processes + TREE_EXTRA_PIDS)
+                self.tree_applied = (Limits().memory_mb, Limits().max_processes + TREE_EXTRA_PIDS)
+                tree = tree_limits(self.uid, *self.tree_applied)
                 if tree is not None:  # the zygote and every child it forks share the uid's group
                     command = tree.wrap(command)
                 self._proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
@@ -316,14 +319,18 @@ class ZygoteLauncher:
                 self._replies[int(message["id"])] = message
         return self._exits.get(ident) if ident is not None else None
 
-    def spawn(self, workdir: Path, config: dict) -> tuple[int, int, int, int]:
+    def spawn(self, workdir: Path, config: dict, group: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
         """Ask the zygote for a child in ``workdir`` (a direct child of
-        ``work_base``, owned by the uid, 0700). Returns (id, channel write fd,
+        ``work_base``, owned by the uid, 0700), in the uid's control group capped at
+        ``group`` (memory MB, processes). Returns (id, channel write fd,
         reply read fd, output read fd). Restarts a dead zygote once."""
         if workdir.parent != self.work_base:
             raise ValueError(f"{workdir} is not in the zygote's work folder")
         for attempt in (0, 1):
-            self.ensure_started()
+            self.ensure_started()  # a (re)started zygote's group has the default limits
+            if group is not None and self.tree_applied != group:  # a batch's are all the same
+                tree_limits(self.uid, *group)
+                self.tree_applied = group
             assert self._sock is not None
             self._next_id += 1
             ident = self._current = self._next_id
@@ -423,13 +430,12 @@ class ZygoteProcess(StudentProcess):
         add_bytecode(self.workdir, self.uid)
         os.chown(self.workdir, self.uid, self.uid)
         os.chmod(self.workdir, 0o700)
-        # this submission's limits for the uid's group, which the zygote and its child share
-        tree_limits(self.uid, self.limits.memory_mb, self.limits.max_processes + TREE_EXTRA_PIDS)
         config = {"limits": asdict(self.limits), "strip_paths": list(self.strip_paths),
                   "dedicated_uid": True, "kill_strays": True,
                   "confine": confinement(self.isolation, INSIDE_HOME),
                   "imports": None if self.imports is None else list(self.imports)}
-        self.ident, self._chan_w, reply_r, out_r = launcher.spawn(self.workdir, config)
+        group = (self.limits.memory_mb, self.limits.max_processes + TREE_EXTRA_PIDS)
+        self.ident, self._chan_w, reply_r, out_r = launcher.spawn(self.workdir, config, group)
         self.generation = launcher.generation
         launcher.active = self
         self.reader = protocol.FrameReader(reply_r, max_frame=protocol.MAX_REPLY_BYTES)
