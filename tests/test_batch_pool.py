@@ -57,6 +57,9 @@ def test_prestarted_workers_are_warm_before_the_first_submission(hw1):
     if detect_isolation().level == "namespaces":  # the zygote is used only there
         assert all(s["zygote"] and s["zygote_starts"] == 1 for s in states), states
     assert wait_for_no_children() == []
+    # a worker's exit cleaned up before it left (its last finalizer exits at once)
+    left = [f for s in states for f in (s["folder"], s["work_base"]) if f and Path(f).exists()]
+    assert left == []
 
 
 def test_grade_all_takes_over_the_prestarted_workers(hw1, tmp_path, monkeypatch):

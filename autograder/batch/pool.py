@@ -156,11 +156,24 @@ def _init_worker(assignment: Assignment, parent: int) -> None:
     for stale in Path(tempfile.gettempdir()).glob(prefix + "*"):  # left by a killed worker; we hold the slot now
         shutil.rmtree(stale, ignore_errors=True)
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    # pool workers leave through os._exit, which skips atexit; multiprocessing's finalizers still run
+    # multiprocessing runs these finalizers when a worker ends (highest priority first): the zygote
+    # (100), this folder (10), then the exit itself, without tearing down the interpreter (the grader,
+    # pytest, numpy and the collected suite: a tenth of a second the batch would wait for)
     multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
                                   exitpriority=10)
+    multiprocessing.util.Finalize(None, _leave, exitpriority=-100)
     _state.update(assignment=assignment, slot=slot, lock=handle, folder=folder)
     _warm_up(assignment, slot)
+
+
+def _leave() -> None:
+    """The worker's last finalizer: flush and exit now (everything it holds is cleaned up)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(0)
 
 
 def _warm_up(assignment: Assignment, slot: int) -> None:
@@ -204,7 +217,8 @@ def worker_status(hold_s: float = 0.0) -> dict[str, Any]:
 
     time.sleep(hold_s)
     launcher = zygote._launchers.get(_state.get("slot", -1))
-    return {"pid": os.getpid(), "slot": _state.get("slot"),
+    return {"pid": os.getpid(), "slot": _state.get("slot"), "folder": str(_state.get("folder")),
+            "work_base": str(launcher.work_base) if launcher is not None else None,
             "zygote": launcher is not None and launcher.running and not launcher._awaiting,
             "zygote_starts": launcher.starts if launcher is not None else 0,
             "suite": _state["assignment"].suite in getattr(grading, "_runners", {})}
