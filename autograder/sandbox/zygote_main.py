@@ -227,9 +227,10 @@ def _reap(sock, children):
             _send(sock, {"op": "exit", "id": ident, "status": status})
 
 
-def _sweep(sock, children):
+def _sweep(sock, children, wake_r):
     """SIGKILL every other process of this PID namespace and reap them all; True when
-    none is left (ECHILD), False if some are still there after SWEEP_TIMEOUT_S."""
+    none is left (ECHILD), False if some are still there after SWEEP_TIMEOUT_S. Between
+    rounds it waits for a SIGCHLD (``wake_r``, the signal wake-up pipe), not a fixed time."""
     deadline = time.monotonic() + SWEEP_TIMEOUT_S
     while True:
         try:
@@ -238,9 +239,22 @@ def _sweep(sock, children):
             pass  # none alive (zombies may wait to be reaped)
         if not _reap(sock, children):
             return True
-        if time.monotonic() > deadline:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
             return False
-        time.sleep(0.0005)
+        try:
+            select.select([wake_r], [], [], min(remaining, 0.05))
+        except InterruptedError:
+            pass
+        _drain(wake_r)
+
+
+def _drain(fd):
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
 
 
 def main():
@@ -267,11 +281,7 @@ def main():
         except InterruptedError:
             ready = [wake_r]
         if wake_r in ready:
-            try:
-                while os.read(wake_r, 512):
-                    pass
-            except BlockingIOError:
-                pass
+            _drain(wake_r)
         _reap(sock, children)  # our children, and (as PID 1) orphans of theirs
         if sock not in ready:
             continue
@@ -291,7 +301,7 @@ def main():
         if op == "sweep":
             for fd in fds:
                 os.close(fd)
-            _send(sock, {"op": "swept", "id": request.get("id"), "clean": _sweep(sock, children)})
+            _send(sock, {"op": "swept", "id": request.get("id"), "clean": _sweep(sock, children, wake_r)})
             continue
         if op != "spawn" or len(fds) != 3:
             for fd in fds:
