@@ -74,14 +74,23 @@ def test_grade_all_takes_over_the_prestarted_workers(hw1, tmp_path, monkeypatch)
     assert wait_for_no_children() == []
 
 
-def test_a_batch_with_nothing_left_to_grade_leaves_no_worker(hw1, tmp_path):
+def test_a_batch_starts_no_more_workers_than_it_has_submissions_to_grade(hw1, tmp_path, monkeypatch):
+    """One submission with --jobs 2: one worker; run again (nothing left): none at all."""
+    started: list[int] = []
+    real = core.prestart
+
+    def spy(assignment, workers):  # type: ignore[no-untyped-def]
+        started.append(workers)
+        return real(assignment, workers)
+
+    monkeypatch.setattr(core, "prestart", spy)
     export = tmp_path / "export"
     write_notebook(perfect_submission(hw1), export / "905000001.ipynb")
     db, out = tmp_path / "gradebook.sqlite", tmp_path / "hw1.csv"
     first = core.run_batch(hw1, export, jobs=2, db_path=db, csv_path=out, progress=False)
-    assert first.graded == 1
+    assert first.graded == 1 and started == [1]
     assert wait_for_no_children() == []
     again = core.run_batch(hw1, export, jobs=2, db_path=db, csv_path=out, progress=False)
     assert again.graded == 0 and again.skipped == 1
-    assert pool._prestarted == []
-    assert wait_for_no_children() == [], "the workers started for nothing were not ended"
+    assert started == [1], "workers were started with nothing to grade"
+    assert pool._prestarted == [] and wait_for_no_children() == []

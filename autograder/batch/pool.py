@@ -259,15 +259,16 @@ def _executor(assignment: Assignment, workers: int) -> ProcessPoolExecutor:
                                initializer=_init_worker, initargs=(assignment, os.getpid()))
 
 
-def prestart(assignment: Assignment, jobs: int) -> None:
-    """Start ``jobs`` workers now, so that they import the grader, collect the hidden suite
-    and start their zygotes while this process reads the export; the next ``grade_all`` of
-    ``assignment`` with ``jobs`` takes them over. ``discard_prestarted`` ends unused ones."""
+def prestart(assignment: Assignment, workers: int) -> None:
+    """Start ``workers`` workers now, so that they import the grader, collect the hidden suite
+    and start their zygotes while this process gets ready; the next ``grade_all`` of
+    ``assignment`` that wants as many workers takes them over. ``discard_prestarted`` ends
+    unused ones."""
     discard_prestarted()
-    executor = _executor(assignment, jobs)
-    for _ in range(jobs):  # each submit starts one more worker, up to ``jobs``
+    executor = _executor(assignment, workers)
+    for _ in range(workers):  # each submit starts one more worker, up to ``workers``
         executor.submit(_ready)
-    _prestarted.append((assignment, jobs, executor))
+    _prestarted.append((assignment, workers, executor))
 
 
 def discard_prestarted() -> None:
@@ -277,8 +278,8 @@ def discard_prestarted() -> None:
         executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _take_prestarted(assignment: Assignment, jobs: int) -> ProcessPoolExecutor | None:
-    if _prestarted and _prestarted[0][0] is assignment and _prestarted[0][1] == jobs:
+def _take_prestarted(assignment: Assignment, workers: int) -> ProcessPoolExecutor | None:
+    if _prestarted and _prestarted[0][0] is assignment and _prestarted[0][1] == workers:
         return _prestarted.pop()[2]
     discard_prestarted()
     return None
@@ -315,7 +316,8 @@ def _grade_all(assignment: Assignment, pending: list[Task], jobs: int, on_done: 
     while pending and not interrupted.is_set():
         queue = list(pending)
         pending = []
-        executor = _take_prestarted(assignment, jobs) or _executor(assignment, min(jobs, len(queue)))
+        workers = max(1, min(jobs, len(queue)))
+        executor = _take_prestarted(assignment, workers) or _executor(assignment, workers)
         futures: dict[Future[Done], Task] = {}
         broken = False
         try:
