@@ -372,7 +372,7 @@ class ZygoteLauncher:
         """Have the zygote SIGKILL every other process of its PID namespace and reap them
         all. True once it says none is left; False when it cannot say so (dead, stuck,
         or some process outlived the sweep), and then the caller kills by uid."""
-        if not self.running:
+        if not self.running or self._awaiting:  # not ready yet: it has no child to sweep
             return False
         assert self._sock is not None
         self._next_id += 1
