@@ -10,6 +10,7 @@ fresh notebook) run as the student wrote them.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +186,25 @@ def cell_label(source: str) -> str:
     return "An empty cell"
 
 
+CACHED_CELL_CHARS = 20_000
+"""Cells up to this size have their plain Python and label remembered (``cell_to_run``)."""
+
+
+def cell_to_run(source: str) -> CellToRun:
+    """``source`` as the student process runs it, labelled. Remembered per process for
+    cells up to CACHED_CELL_CHARS: a batch worker sees the same instructor cells, stubs and
+    common answers in most submissions (both are pure functions of the text)."""
+    plain, label = _cell_to_run(source) if len(source) <= CACHED_CELL_CHARS else _plain_and_label(source)
+    return CellToRun(plain, label)
+
+
+def _plain_and_label(source: str) -> tuple[str, str]:
+    return to_plain_python(source), cell_label(source)
+
+
+_cell_to_run = functools.lru_cache(maxsize=2048)(_plain_and_label)
+
+
 @dataclass
 class Plan:
     """The cells to run and what the student should know about how they were chosen."""
@@ -209,21 +229,19 @@ def plan_cells(submission: Notebook, source: Notebook | None) -> Plan:
             if original.is_test or original.skipped:
                 continue
             if original.is_instructor:
-                label = cell_label(original.source)
                 if cell.source.strip() != original.source.strip():
+                    label = cell_label(original.source)
                     notes.append(f"{label} is a locked instructor cell; your changes to it were replaced by the original.")
-                planned.append((CellToRun(to_plain_python(original.source), label), source_order[cell.grade_id]))
+                planned.append((cell_to_run(original.source), source_order[cell.grade_id]))
                 continue
         if cell.source.strip():
-            planned.append((CellToRun(to_plain_python(cell.source), cell_label(cell.source)),
-                            source_order.get(cell.grade_id)))
+            planned.append((cell_to_run(cell.source), source_order.get(cell.grade_id)))
     for gid, original in source_cells.items():
         if gid in seen or not original.is_instructor or original.skipped:
             continue
         notes.append(f"The instructor cell `{gid}` was missing from your notebook; the original was run in its place.")
         index = _insertion_point(planned, source_order[gid])
-        planned.insert(index, (CellToRun(to_plain_python(original.source), cell_label(original.source)),
-                               source_order[gid]))
+        planned.insert(index, (cell_to_run(original.source), source_order[gid]))
     return Plan([c for c, _ in planned], notes)
 
 

@@ -242,6 +242,27 @@ def test_unreadable_metadata_does_not_stop_grading(tmp_path):
     assert "submission_metadata.yml is unreadable (line" in found.problems[0]
 
 
+def test_export_metadata_reads_the_same_with_libyaml(tmp_path, monkeypatch):
+    """Gradescope's metadata (Ruby-symbol keys, timestamps with offsets) gives the same
+    submissions through libyaml's loader as through PyYAML's pure-Python one."""
+    from autograder.batch import inputs
+
+    export = tmp_path / "export"
+    build_export(export, load_assignment("hw1", REPO / "course.yaml"))
+    folders = [export]
+    fixture = Path("/work/shared/fixtures/gradescope/submission_metadata.yml")  # real format, where present
+    if fixture.is_file():
+        (tmp_path / "fixture").mkdir()
+        shutil.copy(fixture, tmp_path / "fixture")
+        folders.append(tmp_path / "fixture")
+    for folder in folders:
+        fast = inputs.read_export_folder(folder, "hw1")
+        with monkeypatch.context() as m:
+            m.setattr(inputs, "SAFE_LOADER", yaml.SafeLoader)
+            assert inputs.read_export_folder(folder, "hw1") == fast
+        assert any(s.created_at for s in fast[0]) and any(s.submitters[0].sid for s in fast[0])
+
+
 def _current(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as con:
         return con.execute("SELECT s.key, g.id, g.graded_at FROM gradings g JOIN submissions s "

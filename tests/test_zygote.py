@@ -350,3 +350,105 @@ def test_adversarial_suite_through_the_zygote():
                           env=dict(os.environ, AUTOGRADER_ZYGOTE="1"), cwd=ROOT,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+# ---------------------------------------------------------------- ending a submission
+def test_a_submission_ends_without_forking_the_grader(launcher, monkeypatch):
+    """The zygote sweeps its namespace (kill(-1) as its PID 1, reaped to ECHILD): the
+    grader, a large process, forks nothing per submission, and nothing survives."""
+    s = session(launcher, "import os, time\nif os.fork() == 0:\n    os.setsid()\n"
+                          "    if os.fork() == 0:\n        time.sleep(60)\n    os._exit(0)\nx = 1\n")
+    assert s.get("x") == 1
+
+    def no_fork() -> int:
+        raise AssertionError("the grader forked to end a submission")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    s.close()
+    monkeypatch.undo()
+    assert processes_of_uid(launcher.uid) == []
+    host = zygote_host_pid(launcher)
+    assert Path(f"/proc/{host}/task/{host}/children").read_text().split() == [], "unreaped children"
+
+
+def test_a_failed_sweep_falls_back_to_killing_the_uid(launcher, monkeypatch):
+    s = session(launcher, "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nx = 1\n")
+    assert s.get("x") == 1
+    monkeypatch.setattr(launcher, "sweep", lambda: False)
+    s.close()
+    assert processes_of_uid(launcher.uid) == []
+
+
+def test_support_modules_are_imported_from_the_graders_bytecode(launcher, tmp_path):
+    """A support file arrives with its bytecode (compiled once per grader), so the student
+    process does not compile it for every submission; a student who rewrites the file
+    still imports their own code, as Jupyter would."""
+    helper = tmp_path / "helper.py"
+    helper.write_text("VALUE = 1\n")
+    cells = [CellToRun("import os\nready = sorted(os.listdir('__pycache__')) if os.path.isdir('__pycache__') else []\n"
+                       "import helper\nfirst = helper.VALUE\n", "cell 1"),
+             CellToRun("import importlib, os, sys\nos.unlink('helper.py')\n"
+                       "open('helper.py', 'w').write('VALUE = 2\\n')\ndel sys.modules['helper']\n"
+                       "importlib.invalidate_caches()\nimport helper\nsecond = helper.VALUE\n", "cell 2")]
+    for _ in range(2):
+        s = StudentSession(cells, LIMITS, slot=SLOT, launcher=launcher, support_files=(helper,))
+        s.start()
+        try:
+            assert [r.status for r in s.cell_reports] == ["ok", "ok"], s.cell_reports
+            assert s.get("ready") == [f"helper.{sys.implementation.cache_tag}.pyc"]
+            assert s.get("first") == 1 and s.get("second") == 2
+        finally:
+            s.close()
+    assert helper.read_text() == "VALUE = 1\n"
+
+
+def test_numpy_random_is_warm_and_each_child_draws_its_own_numbers(launcher):
+    """The zygote imports numpy.random (numpy loads it lazily, at a cost to every
+    submission); each child reseeds numpy's global generator, as a new process would."""
+    draws = []
+    for _ in range(3):
+        s = session(launcher, "import sys\nwarm = 'numpy.random' in sys.modules\n"
+                              "import numpy as np\nx = float(np.random.rand())\n")
+        try:
+            assert s.get("warm") is True
+            draws.append(s.get("x"))
+        finally:
+            s.close()
+    assert len(set(draws)) == 3, draws
+
+
+def group_pids_max(uid: int) -> str | None:
+    """pids.max of the uid's control group, None where cgroups are not writable here."""
+    for folder in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
+        for found in folder.rglob(f"autograder-uid-{uid}/pids.max") if folder.is_dir() else []:
+            return found.read_text().strip()
+    return None
+
+
+def test_group_limits_are_the_submissions_and_written_only_when_they_change(monkeypatch):
+    """The uid's control group holds each submission's limits, the first after the zygote
+    starts included (starting it writes the defaults); unchanged limits are not rewritten."""
+    written = []
+    real = zygote.tree_limits
+
+    def spy(uid, memory_mb, max_pids):  # type: ignore[no-untyped-def]
+        written.append((memory_mb, max_pids))
+        return real(uid, memory_mb, max_pids)
+
+    monkeypatch.setattr(zygote, "tree_limits", spy)
+    launcher = zygote.ZygoteLauncher(SLOT + 3)
+    other = Limits(cell_timeout_s=1.5, call_timeout_s=1.5, submission_timeout_s=60, max_processes=20)
+    try:
+        seen = []
+        for limits in (LIMITS, LIMITS, LIMITS, other):
+            s = StudentSession([CellToRun("x = 1", "cell 1")], limits, slot=SLOT + 3, launcher=launcher)
+            s.start()
+            seen.append(group_pids_max(launcher.uid))
+            s.close()
+    finally:
+        launcher.close()
+    ours = [(LIMITS.memory_mb, LIMITS.max_processes + zygote.TREE_EXTRA_PIDS),
+            (other.memory_mb, other.max_processes + zygote.TREE_EXTRA_PIDS)]
+    assert written == [(Limits().memory_mb, Limits().max_processes + zygote.TREE_EXTRA_PIDS)] + ours, written
+    if seen[0] is not None:
+        assert seen == [str(ours[0][1])] * 3 + [str(ours[1][1])]

@@ -20,7 +20,7 @@ from autograder.assignment import Assignment
 from autograder.batch.fingerprint import SuiteFingerprints, function_of, suite_fingerprints
 from autograder.batch.gradebook import CurrentRow, Gradebook
 from autograder.batch.inputs import Submission, Submitter, discover
-from autograder.batch.pool import Done, Task, grade_all
+from autograder.batch.pool import Done, Task, discard_prestarted, grade_all, prestart
 from autograder.course import AssignmentPolicy, load_course
 from autograder.lateness import decide, hms
 from autograder.results import GradingResult
@@ -156,6 +156,15 @@ def run_batch(assignment: Assignment, source: Path, *, jobs: int, db_path: Path,
     hold a current grading of (same notebook, same time, same hidden tests)."""
     began = time.perf_counter()
     report = BatchReport()
+    try:
+        return _run_batch(assignment, source, jobs=jobs, db_path=db_path, csv_path=csv_path,
+                          progress=progress, report=report, began=began)
+    finally:
+        discard_prestarted()  # started for grading that did not happen (an error, Ctrl-C)
+
+
+def _run_batch(assignment: Assignment, source: Path, *, jobs: int, db_path: Path, csv_path: Path | None,
+               progress: bool, report: BatchReport, began: float) -> BatchReport:
     workdir = Path(tempfile.mkdtemp(prefix="autograder-batch-input-"))
     try:
         found = discover(Path(source), assignment.name, workdir=workdir)
@@ -167,11 +176,14 @@ def run_batch(assignment: Assignment, source: Path, *, jobs: int, db_path: Path,
                             if n not in found.problems]
     subs = found.submissions
     report.total, report.keys = len(subs), [s.key for s in subs]
-    hidden_hash, prints = assignment.hidden_hash(), suite_fingerprints(assignment)
+    hidden_hash = assignment.hidden_hash()
     with Gradebook(db_path) as book:
         done = book.done_keys(assignment.name, hidden_hash)
         todo = [s for s in subs if done.get(s.key) != (s.content_hash, _iso(s.created_at))]
         report.skipped = len(subs) - len(todo)
+        if todo:  # the workers start up (grader, hidden suite, zygote) while this process gets ready
+            prestart(assignment, min(jobs, len(todo)))
+        prints = suite_fingerprints(assignment)
         grade_and_record(assignment, book, todo, jobs=jobs, hidden_hash=hidden_hash, report=report,
                          progress=progress, already=report.skipped, prints=prints)
         if report.graded and assignment.hidden_hash() != hidden_hash:

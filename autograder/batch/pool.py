@@ -80,33 +80,39 @@ _timer: dict[str, float] = {}
 def _install_timers() -> None:
     """Time the phases of ``grade_submission`` by wrapping, in this worker only,
     the session start (split into process start and cells) and the suite run.
-    Process start is measured by a no-op cell sent right after each spawn, which
-    returns when the student process has started and imported numpy."""
+    Process start ends when the student process has said it is ready: a zygote's
+    child says so before ``_spawn`` returns; a process launched without waiting is
+    sent a no-op cell, which returns once it has started and imported numpy."""
     from autograder import grading
     from autograder.sandbox import session
+    from autograder.sandbox.zygote import ZygoteProcess
 
     needed = (hasattr(session.StudentSession, "start"), hasattr(session.StudentSession, "_spawn"),
-              hasattr(grading, "run_suite"))
+              hasattr(session.StudentSession, "launch"), hasattr(grading, "run_suite"))
     if not all(needed):  # the grader changed shape: grade without the time split
         return
     original_start = session.StudentSession.start
+    original_launch = session.StudentSession.launch
     original_spawn = session.StudentSession._spawn
     original_suite = grading.run_suite
 
     def spawn(self: Any, *args: Any, **kwargs: Any) -> None:
         began = time.perf_counter()
         original_spawn(self, *args, **kwargs)
-        try:
-            self.process.await_ready()  # a process launched without waiting (session.launch)
-            self.process.request({"op": "run_cell", "source": "", "label": "start"}, [], 30.0)
-        except Exception:  # noqa: BLE001 - the real first cell will see and report it
-            pass
+        if not isinstance(self.process, ZygoteProcess):
+            try:
+                self.process.await_ready()  # a process launched without waiting (session.launch)
+                self.process.request({"op": "run_cell", "source": "", "label": "start"}, [], 30.0)
+            except Exception:  # noqa: BLE001 - the real first cell will see and report it
+                pass
         _timer["start"] = _timer.get("start", 0.0) + time.perf_counter() - began
 
-    def start(self: Any) -> None:
-        began = time.perf_counter()
-        original_start(self)
-        _timer["session"] = _timer.get("session", 0.0) + time.perf_counter() - began
+    def timed(original: Callable[..., None]) -> Callable[..., None]:
+        def run(self: Any) -> None:  # launch and start: the session's part (start + cells)
+            began = time.perf_counter()
+            original(self)
+            _timer["session"] = _timer.get("session", 0.0) + time.perf_counter() - began
+        return run
 
     def run_suite(*args: Any, **kwargs: Any) -> Any:
         began = time.perf_counter()
@@ -116,7 +122,8 @@ def _install_timers() -> None:
             _timer["tests"] = _timer.get("tests", 0.0) + time.perf_counter() - began
 
     session.StudentSession._spawn = spawn  # type: ignore[method-assign]
-    session.StudentSession.start = start  # type: ignore[method-assign]
+    session.StudentSession.start = timed(original_start)  # type: ignore[method-assign]
+    session.StudentSession.launch = timed(original_launch)  # type: ignore[method-assign]
     grading.run_suite = run_suite
 
 
@@ -149,10 +156,76 @@ def _init_worker(assignment: Assignment, parent: int) -> None:
     for stale in Path(tempfile.gettempdir()).glob(prefix + "*"):  # left by a killed worker; we hold the slot now
         shutil.rmtree(stale, ignore_errors=True)
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    # pool workers leave through os._exit, which skips atexit; multiprocessing's finalizers still run
+    # multiprocessing runs these finalizers when a worker ends (highest priority first): the zygote
+    # (100), this folder (10), then the exit itself, without tearing down the interpreter (the grader,
+    # pytest, numpy and the collected suite: a tenth of a second the batch would wait for)
     multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
                                   exitpriority=10)
+    multiprocessing.util.Finalize(None, _leave, exitpriority=-100)
     _state.update(assignment=assignment, slot=slot, lock=handle, folder=folder)
+    _warm_up(assignment, slot)
+
+
+def _leave() -> None:
+    """The worker's last finalizer: flush and exit now (everything it holds is cleaned up)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(0)
+
+
+def _warm_up(assignment: Assignment, slot: int) -> None:
+    """What the first submission would otherwise wait for: the zygote (started first; it
+    imports numpy in its sandbox meanwhile), the hidden suite collected, the released stubs'
+    fingerprints and the import rule's set of modules. Failures are left for the grading to
+    meet and report as it always has."""
+    from autograder import grading
+    from autograder.sandbox import zygote
+    from autograder.sandbox.process import detect_isolation
+
+    launcher = None
+    try:
+        launcher = zygote.launcher_for(slot, detect_isolation())
+        if launcher is not None:
+            launcher.launch()
+    except Exception:  # noqa: BLE001 - the first session starts it again and says why not
+        launcher = None
+    from autograder.sandbox.imports import importable
+
+    for warm in (getattr(grading, "suite_runner", None), getattr(grading, "released_stubs", None),
+                 lambda a: importable(a.support_files)):  # the import rule's set: ~0.1 s the first time
+        try:
+            if warm is not None:
+                warm(assignment)
+        except Exception:  # noqa: BLE001 - grading reports a suite that cannot be collected, and so on
+            pass
+    try:
+        if launcher is not None:
+            launcher.ensure_started()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _ready() -> int:
+    """A no-op task: submitting one per worker starts every worker at once."""
+    return os.getpid()
+
+
+def worker_status(hold_s: float = 0.0) -> dict[str, Any]:
+    """Run in a worker (``executor.submit(worker_status)``): what it holds ready, then stay
+    busy ``hold_s`` seconds (so that the next one asked is another worker). For tests."""
+    from autograder import grading
+    from autograder.sandbox import zygote
+
+    time.sleep(hold_s)
+    launcher = zygote._launchers.get(_state.get("slot", -1))
+    return {"pid": os.getpid(), "slot": _state.get("slot"), "folder": str(_state.get("folder")),
+            "work_base": str(launcher.work_base) if launcher is not None else None,
+            "zygote": launcher is not None and launcher.running and not launcher._awaiting,
+            "zygote_starts": launcher.starts if launcher is not None else 0,
+            "suite": _state["assignment"].suite in getattr(grading, "_runners", {})}
 
 
 def _grade(task: Task) -> Done:
@@ -182,6 +255,40 @@ def _grade(task: Task) -> Done:
 
 
 # ----------------------------------------------------------- parent side
+_prestarted: list[tuple[Assignment, int, ProcessPoolExecutor]] = []
+
+
+def _executor(assignment: Assignment, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn"),
+                               initializer=_init_worker, initargs=(assignment, os.getpid()))
+
+
+def prestart(assignment: Assignment, workers: int) -> None:
+    """Start ``workers`` workers now, so that they import the grader, collect the hidden suite
+    and start their zygotes while this process gets ready; the next ``grade_all`` of
+    ``assignment`` that wants as many workers takes them over. ``discard_prestarted`` ends
+    unused ones."""
+    discard_prestarted()
+    executor = _executor(assignment, workers)
+    for _ in range(workers):  # each submit starts one more worker, up to ``workers``
+        executor.submit(_ready)
+    _prestarted.append((assignment, workers, executor))
+
+
+def discard_prestarted() -> None:
+    """End workers that ``prestart`` started and no ``grade_all`` took over."""
+    while _prestarted:
+        _, _, executor = _prestarted.pop()
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _take_prestarted(assignment: Assignment, workers: int) -> ProcessPoolExecutor | None:
+    if _prestarted and _prestarted[0][0] is assignment and _prestarted[0][1] == workers:
+        return _prestarted.pop()[2]
+    discard_prestarted()
+    return None
+
+
 def grade_all(assignment: Assignment, tasks: Iterable[Task], jobs: int,
               on_done: Callable[[Done], None], on_failure: Callable[[Task, str], None]) -> None:
     """Grade ``tasks`` on ``jobs`` workers; ``on_done`` runs in this process as
@@ -213,8 +320,8 @@ def _grade_all(assignment: Assignment, pending: list[Task], jobs: int, on_done: 
     while pending and not interrupted.is_set():
         queue = list(pending)
         pending = []
-        executor = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))), mp_context=get_context("spawn"),
-                                       initializer=_init_worker, initargs=(assignment, os.getpid()))
+        workers = max(1, min(jobs, len(queue)))
+        executor = _take_prestarted(assignment, workers) or _executor(assignment, workers)
         futures: dict[Future[Done], Task] = {}
         broken = False
         try:

@@ -18,7 +18,10 @@ start a process per submission as before.
 from __future__ import annotations
 
 import atexit
+import hashlib
+import importlib.util
 import json
+import marshal
 import os
 import select
 import shutil
@@ -42,6 +45,7 @@ from autograder.sandbox.process import (
 INSIDE_WORK_BASE = "/autograder-work"
 READY_TIMEOUT_S = 30.0
 REPLY_TIMEOUT_S = 10.0
+SWEEP_REPLY_TIMEOUT_S = 7.0  # the zygote gives up its sweep after 5 s (zygote_main.SWEEP_TIMEOUT_S)
 CHILD_SETUP_FAILED = 121  # zygote_main's exit status for a child that could not drop privileges
 
 _enabled: bool | None = None
@@ -92,6 +96,46 @@ class ZygoteDied(RuntimeError):
     pass
 
 
+_bytecode: dict[tuple[str, bytes], bytes | None] = {}
+
+
+def checked_pyc(source: bytes, filename: str) -> bytes | None:
+    """``source`` compiled as a checked-hash .pyc (PEP 552): Python uses it only while the
+    source file's hash matches, else it compiles the source as if there were none. None if
+    the source does not compile (the import will say why, as before)."""
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True, optimize=0)
+    except (SyntaxError, ValueError):
+        return None
+    flags = 0b11  # hash-based, check the source
+    return (importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little") + importlib.util.source_hash(source)
+            + marshal.dumps(code))
+
+
+def add_bytecode(workdir: Path, uid: int) -> None:
+    """Put compiled bytecode in ``workdir/__pycache__`` for each .py file there (the
+    assignment's support files, just copied in), compiled once per grader process: the
+    student process then imports ``solver``, ``data_utils``... without compiling them again
+    for every submission (its interpreter writes no bytecode). As in Jupyter, where the
+    first import leaves the same folder (owned by ``uid``). A student who changes such a
+    file gets their own code: the hash no longer matches."""
+    cache = workdir / "__pycache__"
+    for source in sorted(workdir.glob("*.py")):
+        data = source.read_bytes()
+        key = (source.name, hashlib.sha256(data).digest())
+        if key not in _bytecode:
+            _bytecode[key] = checked_pyc(data, f"{INSIDE_HOME}/{source.name}")
+        pyc = _bytecode[key]
+        if pyc is None:
+            continue
+        if not cache.is_dir():
+            cache.mkdir(mode=0o755)
+            os.chown(cache, uid, uid)
+        target = cache / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
+        target.write_bytes(pyc)
+        os.chown(target, uid, uid)
+
+
 class ZygoteLauncher:
     """One zygote (restarted when it dies), one claimed uid, one work folder.
 
@@ -132,6 +176,10 @@ class ZygoteLauncher:
         """The zygote's pid inside its PID namespace (for tests)."""
         self.active: "ZygoteProcess | None" = None
         self.closed = False
+        self._awaiting = False
+        """Launched, its "ready" not read yet."""
+        self.tree_applied: tuple[int, int] | None = None
+        """(memory MB, processes) last written to the uid's control group (``cgroups.tree_limits``)."""
 
     # ------------------------------------------------------------ the zygote
     def _command(self, control_fd: int) -> list[str]:
@@ -154,18 +202,31 @@ class ZygoteLauncher:
         return self._proc is not None and self._proc.poll() is None and self._sock is not None
 
     def ensure_started(self) -> None:
+        """A zygote that has said it is ready: the launched one, or a new one."""
+        if self.closed:
+            raise SandboxUnavailable("the zygote launcher was closed")
+        if self._awaiting:
+            self._await_ready()
+        if not self.running:
+            self._launch()
+            self._await_ready()
+
+    def launch(self) -> None:
+        """Start the zygote without waiting for it (it imports numpy while the caller
+        does its own start-up); ``ensure_started`` then waits for its word."""
         if self.closed:
             raise SandboxUnavailable("the zygote launcher was closed")
         if not self.running:
-            self._start()
+            self._launch()
 
-    def _start(self) -> None:
+    def _launch(self) -> None:
         self._stop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             with open(os.open(self._log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "wb") as log:
                 command = self._command(theirs.fileno())
-                tree = tree_limits(self.uid, Limits().memory_mb, Limits().max_processes + TREE_EXTRA_PIDS)
+                self.tree_applied = (Limits().memory_mb, Limits().max_processes + TREE_EXTRA_PIDS)
+                tree = tree_limits(self.uid, *self.tree_applied)
                 if tree is not None:  # the zygote and every child it forks share the uid's group
                     command = tree.wrap(command)
                 self._proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
@@ -176,6 +237,10 @@ class ZygoteLauncher:
         self._sock = ours
         self.generation += 1
         self.starts += 1
+        self._awaiting = True
+
+    def _await_ready(self) -> None:
+        self._awaiting = False
         try:
             message = self._receive(time.monotonic() + READY_TIMEOUT_S)
         except ZygoteDied:
@@ -187,6 +252,7 @@ class ZygoteLauncher:
         self.zygote_pid = int(message.get("pid", 0))
 
     def _stop(self) -> None:
+        self._awaiting = False
         if self._sock is not None:
             try:
                 self._sock.send(json.dumps({"op": "bye"}).encode())
@@ -253,14 +319,18 @@ class ZygoteLauncher:
                 self._replies[int(message["id"])] = message
         return self._exits.get(ident) if ident is not None else None
 
-    def spawn(self, workdir: Path, config: dict) -> tuple[int, int, int, int]:
+    def spawn(self, workdir: Path, config: dict, group: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
         """Ask the zygote for a child in ``workdir`` (a direct child of
-        ``work_base``, owned by the uid, 0700). Returns (id, channel write fd,
+        ``work_base``, owned by the uid, 0700), in the uid's control group capped at
+        ``group`` (memory MB, processes). Returns (id, channel write fd,
         reply read fd, output read fd). Restarts a dead zygote once."""
         if workdir.parent != self.work_base:
             raise ValueError(f"{workdir} is not in the zygote's work folder")
         for attempt in (0, 1):
-            self.ensure_started()
+            self.ensure_started()  # a (re)started zygote's group has the default limits
+            if group is not None and self.tree_applied != group:  # a batch's are all the same
+                tree_limits(self.uid, *group)
+                self.tree_applied = group
             assert self._sock is not None
             self._next_id += 1
             ident = self._current = self._next_id
@@ -298,6 +368,29 @@ class ZygoteLauncher:
                 self._replies[int(message["id"])] = message
         return self._replies.pop(ident)
 
+    def sweep(self) -> bool:
+        """Have the zygote SIGKILL every other process of its PID namespace and reap them
+        all. True once it says none is left; False when it cannot say so (dead, stuck,
+        or some process outlived the sweep), and then the caller kills by uid."""
+        if not self.running or self._awaiting:  # not ready yet: it has no child to sweep
+            return False
+        assert self._sock is not None
+        self._next_id += 1
+        ident = self._next_id
+        deadline = time.monotonic() + SWEEP_REPLY_TIMEOUT_S
+        try:
+            self._sock.send(json.dumps({"op": "sweep", "id": ident}).encode())
+            while True:
+                message = self._receive(deadline)
+                if message is None:
+                    return False
+                if message.get("op") == "swept" and message.get("id") == ident:
+                    return message.get("clean") is True
+                if message.get("op") in ("started", "failed"):
+                    self._replies[int(message["id"])] = message
+        except (OSError, ZygoteDied):
+            return False
+
     def forget(self, ident: int) -> None:
         if self._current == ident:
             self._current = None
@@ -334,15 +427,15 @@ class ZygoteProcess(StudentProcess):
         launcher = self.launcher
         if launcher.active is not None and launcher.active is not self:
             raise SandboxUnavailable("the zygote already serves a student process")
+        add_bytecode(self.workdir, self.uid)
         os.chown(self.workdir, self.uid, self.uid)
         os.chmod(self.workdir, 0o700)
-        # this submission's limits for the uid's group, which the zygote and its child share
-        tree_limits(self.uid, self.limits.memory_mb, self.limits.max_processes + TREE_EXTRA_PIDS)
         config = {"limits": asdict(self.limits), "strip_paths": list(self.strip_paths),
                   "dedicated_uid": True, "kill_strays": True,
                   "confine": confinement(self.isolation, INSIDE_HOME),
                   "imports": None if self.imports is None else list(self.imports)}
-        self.ident, self._chan_w, reply_r, out_r = launcher.spawn(self.workdir, config)
+        group = (self.limits.memory_mb, self.limits.max_processes + TREE_EXTRA_PIDS)
+        self.ident, self._chan_w, reply_r, out_r = launcher.spawn(self.workdir, config, group)
         self.generation = launcher.generation
         launcher.active = self
         self.reader = protocol.FrameReader(reply_r, max_frame=protocol.MAX_REPLY_BYTES)
@@ -392,11 +485,13 @@ class ZygoteProcess(StudentProcess):
         return f"exited with status {code}"
 
     def kill(self) -> None:
-        """SIGKILL every process of the uid (the child and anything it started)."""
+        """SIGKILL the child and anything it started: the zygote's sweep of its
+        namespace, or (if the zygote cannot) every process of the uid."""
         if self.ident is None:
             return
         if not self._ended:
-            _kill_all_of_uid(self.uid)
+            if self.launcher.generation != self.generation or not self.launcher.sweep():
+                _kill_all_of_uid(self.uid)
             self._ended = True
         if self._drain is not None:
             self._drain.join(timeout=1)
@@ -415,12 +510,7 @@ class ZygoteProcess(StudentProcess):
             self.launcher.active = None
 
     def close(self) -> None:
-        if not self._ended and self._chan_w is not None:
-            try:
-                protocol.write_frame(self._chan_w, protocol.pack({"op": "bye"}, []))
-                self.launcher.poll(self.ident, wait=0.5)
-            except (OSError, protocol.ProtocolError):
-                pass
+        """End the child (no goodbye: it has flushed its output after every cell and call)."""
         self.kill()
         if self.ident is not None:
             self.launcher.forget(self.ident)

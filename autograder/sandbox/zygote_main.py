@@ -5,7 +5,7 @@ a student process (new mount/PID/network/IPC/UTS namespaces, a root file
 system without course files, a cleared environment), but it stays root inside
 it so that each child can be given its own uid. It runs only this file,
 ``student_main.py``, ``protocol.py`` and ``confine.py`` (read-only binds) and
-imports numpy once. It never runs student code itself: every child drops to
+imports numpy (and numpy.random) once. It never runs student code itself: every child drops to
 the requested unprivileged uid (no capabilities, ``no_new_privs``, empty
 bounding set) in its own mount and IPC namespaces, then confines itself
 (Landlock, seccomp) as a spawned student process does, before the first
@@ -16,10 +16,20 @@ JSON message per packet.
 
 * grader -> zygote: ``{"op": "spawn", "id", "uid", "workdir", "config"}`` with
   three fds (SCM_RIGHTS): the channel's read end, the reply channel's write
-  end, the output pipe's write end. ``{"op": "bye"}`` ends the zygote.
+  end, the output pipe's write end. ``{"op": "sweep", "id"}``: SIGKILL every
+  other process of the PID namespace and reap them all. ``{"op": "bye"}``
+  ends the zygote.
 * zygote -> grader: ``{"op": "ready"}`` once, ``{"op": "started", "id", "pid"}``
-  or ``{"op": "failed", "id", "message"}`` per spawn, and
-  ``{"op": "exit", "id", "status"}`` (the raw wait status) when a child ends.
+  or ``{"op": "failed", "id", "message"}`` per spawn,
+  ``{"op": "exit", "id", "status"}`` (the raw wait status) when a child ends,
+  and ``{"op": "swept", "id", "clean"}`` after a sweep (``clean``: no process
+  but the zygote is left in the namespace, not even a zombie).
+
+The sweep is how a submission ends: the zygote is PID 1 of its namespace, so
+every process a student started (double-forked, ``setsid``, any uid) is in it
+and, once orphaned, its child; ``kill(-1)`` from PID 1 reaches all of them and
+``waitpid`` returning ECHILD proves none is left. This costs the grader no
+process of its own (killing by uid forks the grader, a large process).
 """
 
 import ctypes
@@ -31,12 +41,14 @@ import select
 import signal
 import socket
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONTROL_FD = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 INSIDE_HOME = "/home/student"
 WORK_BASE = "/autograder-work"
 CHILD_SETUP_FAILED = 121
+SWEEP_TIMEOUT_S = 5.0
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -146,6 +158,15 @@ def _drop_privileges(uid):
     _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
+def _fresh_random_state():
+    """numpy's legacy global generator (``np.random.rand``) was seeded once, in the zygote:
+    reseed it from the system's entropy, as importing numpy in a new process would. Python's
+    own ``random`` reseeds itself after a fork."""
+    random = sys.modules.get("numpy.random")
+    if random is not None:
+        random.seed()
+
+
 def _child(request, fds, student_main, protocol, confine):
     """In the forked child: never returns."""
     try:
@@ -168,6 +189,7 @@ def _child(request, fds, student_main, protocol, confine):
         config = request.get("config", {})
         student_main._apply_limits(config)
         _drop_privileges(uid)
+        _fresh_random_state()
         student_main._strip_grader_paths(config)
         applied = student_main.confine_self(config, confine)  # Landlock and seccomp, as a process's own
     except BaseException as exc:  # never run student code half set up
@@ -190,12 +212,58 @@ def _send(sock, message):
         os._exit(0)  # the grader is gone
 
 
+def _reap(sock, children):
+    """Reap ended children (ours, and as PID 1 orphans of theirs), reporting ours.
+    Returns False once there is no child left at all (ECHILD)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if not pid:
+            return True
+        ident = children.pop(pid, None)
+        if ident is not None:
+            _send(sock, {"op": "exit", "id": ident, "status": status})
+
+
+def _sweep(sock, children, wake_r):
+    """SIGKILL every other process of this PID namespace and reap them all; True when
+    none is left (ECHILD), False if some are still there after SWEEP_TIMEOUT_S. Between
+    rounds it waits for a SIGCHLD (``wake_r``, the signal wake-up pipe), not a fixed time."""
+    deadline = time.monotonic() + SWEEP_TIMEOUT_S
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)  # from PID 1: every process of the namespace but this one
+        except ProcessLookupError:
+            pass  # none alive (zombies may wait to be reaped)
+        if not _reap(sock, children):
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            select.select([wake_r], [], [], min(remaining, 0.05))
+        except InterruptedError:
+            pass
+        _drain(wake_r)
+
+
+def _drain(fd):
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
+
+
 def main():
     protocol = _load("_autograder_protocol", "protocol.py")
     student_main = _load("student_main", "student_main.py")
     student_main._load_protocol = lambda: protocol
     confine = _load("_autograder_confine", "confine.py")
     import numpy  # noqa: F401 - the reason this process exists
+    import numpy.random  # noqa: F401 - loaded by numpy on first use, which almost every notebook makes (15-40 ms)
     import gc
 
     gc.collect()
@@ -213,21 +281,8 @@ def main():
         except InterruptedError:
             ready = [wake_r]
         if wake_r in ready:
-            try:
-                while os.read(wake_r, 512):
-                    pass
-            except BlockingIOError:
-                pass
-        while True:  # our children, and (as PID 1) orphans of theirs
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if not pid:
-                break
-            ident = children.pop(pid, None)
-            if ident is not None:
-                _send(sock, {"op": "exit", "id": ident, "status": status})
+            _drain(wake_r)
+        _reap(sock, children)  # our children, and (as PID 1) orphans of theirs
         if sock not in ready:
             continue
         try:
@@ -243,6 +298,11 @@ def main():
         op = request.get("op")
         if op == "bye":
             os._exit(0)
+        if op == "sweep":
+            for fd in fds:
+                os.close(fd)
+            _send(sock, {"op": "swept", "id": request.get("id"), "clean": _sweep(sock, children, wake_r)})
+            continue
         if op != "spawn" or len(fds) != 3:
             for fd in fds:
                 os.close(fd)
