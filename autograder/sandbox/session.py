@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from autograder import phases
 from autograder.errors import (StudentCrash, StudentError, StudentMissing, StudentNotImplemented, StudentTimeout,
@@ -26,6 +26,8 @@ from autograder.stubs import raised_by_stub
 from autograder.sandbox.zygote import ZygoteLauncher
 
 MAX_RESTARTS = 6
+MAX_FUNCTIONS = 2000
+"""The most functions and classes the grader takes from the student process's list."""
 
 
 @dataclass
@@ -103,6 +105,10 @@ class StudentSession:
         self.task = ""
         self.task_budget_s = 0.0
         self.process: StudentProcess | None = None
+        self.functions: dict[str, str] = {}
+        """{name: type name} of the plain functions and classes the student process last said
+        its namespace holds (reset with each new process): ``student.f(x)`` then calls ``f``
+        by name in one round trip instead of fetching it first (``RemoteGlobal``)."""
         self.last_call = CallRecord()
         self.outputs: list[str] = []
         self.notes: list[str] = []
@@ -132,6 +138,7 @@ class StudentSession:
         if self.process is not None:
             self.outputs.append(self.process.output())
             self.process.kill()
+        self.functions = {}
         # A fresh directory every time: the old one was writable by the student
         # (who may have left symlinks to grader files in it), so nothing is ever
         # copied into it; shutil.rmtree does not follow symlinks.
@@ -210,6 +217,7 @@ class StudentSession:
             return CellReport(index, cell.label, "crashed",
                               f"{cell.label} wrote something that is not a valid answer on the grading channel "
                               f"({exc}); the process was stopped and the other cells were run again without it.")
+        self._note_functions(header)
         if header.get("ok"):
             return CellReport(index, cell.label, "ok")
         kind = str(header.get("kind", "error"))
@@ -243,7 +251,28 @@ class StudentSession:
         return "\n".join(o for o in self.outputs if o)
 
     # ------------------------------------------------------------ calls
-    def _encode_outgoing(self, value: Any) -> dict[str, Any]:
+    def _note_functions(self, reply: dict[str, Any]) -> None:
+        """Take the student process's list of its plain functions and classes, if the reply
+        has one. Untrusted: anything malformed empties the table (every name is then fetched)."""
+        if "functions" not in reply:
+            return
+        table = reply["functions"]
+        if (type(table) is dict and len(table) <= MAX_FUNCTIONS
+                and all(type(k) is str and type(v) is str and len(k) <= 200 for k, v in table.items())):
+            self.functions = {k: v[:80] for k, v in table.items()}
+        else:
+            self.functions = {}
+
+    def lazy_ready(self) -> bool:
+        """Whether a proxy can be made without asking the process (it runs and is not known dead):
+        otherwise the eager request restarts it first, as it always did."""
+        return self.process is not None and self.process.alive
+
+    def _encode_outgoing(self, value: Any, encoder: protocol.Encoder) -> Any:
+        if isinstance(value, _LazyRemote):  # passed as an argument: fetch it first, as before
+            value = value._materialize()
+            if not isinstance(value, RemoteObject):
+                return encoder.encode(value)
         if isinstance(value, RemoteObject):
             if value._generation != self.generation:
                 raise StudentCrash("An object from before your process was restarted cannot be used any more.")
@@ -257,15 +286,17 @@ class StudentSession:
                             bool(node.get("callable")), self.generation)
 
     def request(self, header: dict[str, Any], *, what: str, args: tuple[Any, ...] = (),
-                kwargs: dict[str, Any] | None = None) -> Any:
-        """Send a call-like request; return the decoded value or raise a StudentError."""
+                kwargs: dict[str, Any] | None = None,
+                on_reply: Callable[[dict[str, Any]], None] | None = None) -> Any:
+        """Send a call-like request; return the decoded value or raise a StudentError.
+        ``on_reply`` sees the reply's header first (whatever it says)."""
         kwargs = kwargs or {}
         if self.process is None:
             self.start()
         assert self.process is not None
         if not self.process.alive:
             self._restart_and_replay()
-        encoder = protocol.Encoder(self._encode_outgoing)
+        encoder = protocol.Encoder(lambda value: self._encode_outgoing(value, encoder))
         body = dict(header, args=encoder.encode(tuple(args)), kwargs=encoder.encode(dict(kwargs)))
         timeout = self._remaining(self.limits.call_timeout_s)
         if self.task_deadline is not None:
@@ -285,6 +316,9 @@ class StudentSession:
             self.process.kill()
             raise UnusableValue(f"{what}: the answer could not be read ({exc}); "
                                 "the student process was stopped.") from None
+        self._note_functions(reply)
+        if on_reply is not None:
+            on_reply(reply)
         return self._interpret(reply, buffers, what, timeout)
 
     def _interpret(self, reply: dict[str, Any], buffers: list[bytes], what: str, timeout: float) -> Any:
@@ -377,12 +411,14 @@ class RemoteObject:
             else:
                 what = "a step of the test in your notebook's process"
             try:
-                return self._session.request({"op": "call", "target": {"ref": self._id}}, what=what,
-                                             args=args, kwargs=kwargs)
+                return self._send_call(what, args, kwargs)
             except StudentError as exc:  # the helper's own frame is the test's, not the student's
                 exc.feedback = _HELPER_FRAME.sub("", exc.feedback)
                 exc.args = (exc.feedback,)
                 raise
+        return self._send_call(what, args, kwargs)
+
+    def _send_call(self, what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         return self._session.request({"op": "call", "target": {"ref": self._id}}, what=what,
                                      args=args, kwargs=kwargs)
 
@@ -398,6 +434,100 @@ class RemoteObject:
 
     def __repr__(self) -> str:
         return f"<student {self._type} object>"
+
+
+_UNBOUND = object()
+
+
+class _LazyRemote(RemoteObject):
+    """A callable in the student process not fetched yet: its first call names it (a global,
+    or an expression the test defined) and the student process resolves it then, in the
+    same round trip, and keeps it; later uses go to what that call resolved. Any other
+    first use (an attribute, passing it as an argument) fetches it as before and behaves
+    exactly like what was fetched."""
+
+    def __init__(self, session: StudentSession, target: dict[str, Any], type_name: str):
+        super().__init__(session, 0, type_name, True, session.generation)
+        self._id = None  # type: ignore[assignment]
+        self._target = target
+        self._bound: Any = _UNBOUND
+        self._missing = False
+        """The first call's target was not there (not the same as something it was given)."""
+
+    def _fetch(self) -> Any:
+        raise NotImplementedError
+
+    def _materialize(self) -> Any:
+        """What the name or expression stands for: a RemoteObject, or plain data if the student
+        rebound the name to data since the process last reported its functions."""
+        self._check()
+        if self._bound is _UNBOUND:
+            value = self._fetch()
+            if isinstance(value, RemoteObject):
+                value._name = self._name
+            self._bound = value
+        return self._bound
+
+    def _send_call(self, what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self._bound is not _UNBOUND:
+            bound = self._bound
+            if isinstance(bound, RemoteObject):
+                return bound._send_call(what, args, kwargs)
+            return bound(*args, **kwargs)  # plain data: fails as it did when fetched (not callable)
+
+        def bind(reply: dict[str, Any]) -> None:
+            ref = reply.get("ref")
+            self._missing = reply.get("ok") is not True and reply.get("kind") == "missing"
+            if type(ref) is int and self._bound is _UNBOUND:
+                # (a process restarted by this very request: the proxy now belongs to the new one)
+                self._generation = self._session.generation
+                bound = RemoteObject(self._session, ref, self._type, True, self._generation)
+                bound._name = self._name
+                self._bound = bound
+
+        return self._session.request({"op": "call", "target": dict(self._target, keep=True)}, what=what,
+                                     args=args, kwargs=kwargs, on_reply=bind)
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        return getattr(self._materialize(), attribute)
+
+
+class RemoteGlobal(_LazyRemote):
+    """``student.f`` for a plain function or class ``f`` the student process reported:
+    ``student.f(x)`` is one round trip (a call of ``f`` by name) instead of two (fetch, call).
+    The same words as a fetch when ``f`` is gone by then."""
+
+    def __init__(self, session: StudentSession, name: str, type_name: str):
+        super().__init__(session, {"name": name}, type_name)
+        self._name = name
+
+    def _fetch(self) -> Any:
+        return self._session.get(self._name)
+
+    def _send_call(self, what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            return super()._send_call(what, args, kwargs)
+        except StudentMissing:
+            if not self._missing:
+                raise
+            # the words of a fetch of a name that is not there (``StudentSession.get``)
+            raise StudentMissing(f"`{self._name}`: `{self._name}` is not defined in your notebook. "
+                                 "Check the name and that its cell runs without errors.") from None
+
+
+class RemoteDefinition(_LazyRemote):
+    """``student.define(source)``: evaluated in the student process at its first call
+    (one round trip for ``student.define(src)(args)``), or fetched when first used otherwise."""
+
+    def __init__(self, session: StudentSession, source: str):
+        super().__init__(session, {"define": source}, "function")
+        self._name = HELPER_NAME
+        self._source = source
+
+    def _fetch(self) -> Any:
+        return self._session.define(self._source)
 
 
 class SandboxNamespace:
@@ -417,13 +547,19 @@ class SandboxNamespace:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        value = self._session.get(name)
+        session = self._session
+        type_name = session.functions.get(name)
+        if type_name is not None and session.lazy_ready():
+            return RemoteGlobal(session, name, type_name)
+        value = session.get(name)
         if isinstance(value, RemoteObject):
             value._name = name
         return value
 
     def define(self, source: str) -> Any:
         """A callable made inside the student process from instructor-written ``source``."""
+        if self._session.lazy_ready():
+            return RemoteDefinition(self._session, source)
         value = self._session.define(source)
         if isinstance(value, RemoteObject):
             value._name = HELPER_NAME
