@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from autograder.errors import StudentCrash, StudentError, StudentMissing
-from autograder.sandbox.process import Limits
+from autograder.sandbox.process import Limits, StudentProcess
 from autograder.sandbox.session import CellToRun, SandboxNamespace, StudentSession
 
 CELLS = '''
@@ -169,3 +169,52 @@ def test_after_a_crash_functions_are_called_in_the_new_process(sandbox) -> None:
     assert sent == ["call"]
     with pytest.raises(StudentCrash, match="lost when your process was restarted"):
         before(1)
+
+
+def test_the_cells_are_one_request_sent_at_launch(monkeypatch) -> None:
+    """The notebook's cells go in one request, sent when the process is launched, so the
+    student process runs them while the grader loads the hidden suite; each cell is still
+    reported on its own, and a cell's error or exit does not stop the next."""
+    sent: list[str] = []
+    real = StudentProcess.send
+
+    def counted(self, header, *args, **kwargs):
+        sent.append(header["op"])
+        return real(self, header, *args, **kwargs)
+    monkeypatch.setattr(StudentProcess, "send", counted)
+    cells = [CellToRun(f"x{i} = {i}", f"cell {i}") for i in range(4)] + [
+        CellToRun("raise ValueError('oops')", "cell 4"), CellToRun("import sys\nsys.exit(2)\nx9 = 0", "cell 5"),
+        CellToRun("x6 = x3 + 3", "cell 6")]
+    session = StudentSession(cells, Limits(cell_timeout_s=10, call_timeout_s=5))
+    try:
+        session.launch()
+        assert sent == ["run_cells"]
+        session.start()
+        assert [r.status for r in session.cell_reports] == ["ok"] * 4 + ["error", "exit", "ok"]
+        assert "cell 4 raised an error; the next cell ran." in session.cell_reports[4].message
+        assert "ValueError: oops" in session.cell_reports[4].message
+        assert session.cell_reports[5].message == ("cell 5 called sys.exit(2); the rest of that cell was skipped "
+                                                   "and the next cell ran.")
+        assert SandboxNamespace(session).x6 == 6
+        assert sent == ["run_cells", "get"]  # x6 is data: fetched
+    finally:
+        session.close()
+
+
+def test_cells_past_the_submissions_time_are_not_run(monkeypatch) -> None:
+    """In the one request for every cell, the submission's total time still bounds each cell."""
+    sent: list[str] = []
+    real = StudentProcess.send
+    monkeypatch.setattr(StudentProcess, "send", lambda self, header, *a, **k: sent.append(header["op"]) or real(
+        self, header, *a, **k))
+    cells = [CellToRun("import time\ntime.sleep(3)", "cell 1"), CellToRun("y = 1", "cell 2")]
+    session = StudentSession(cells, Limits(cell_timeout_s=10, submission_timeout_s=1.0))
+    try:
+        session.start()
+        assert sent == ["run_cells"]
+        first, second = session.cell_reports
+        assert first.status == "timeout" and "was interrupted" in first.message
+        assert second.status == "timeout"
+        assert second.message == "The submission used up its total time limit of 1 s; later tests were not run."
+    finally:
+        session.close()

@@ -506,18 +506,32 @@ class StudentProcess:
         Raises protocol.ChannelTimeout (then the process is killed),
         protocol.ChannelClosed (it died) or protocol.ProtocolError.
         """
+        self.send(header, buffers, timeout)
+        try:
+            return self.receive(time.monotonic() + timeout + Limits.GRACE_S)
+        except protocol.ChannelTimeout:
+            self.kill()
+            raise
+
+    def send(self, header: dict, buffers: list[bytes], timeout: float, at_most: int | None = None) -> bool:
+        """Write one request (its soft time limit: ``timeout``); False, having written nothing,
+        if the frame is larger than ``at_most`` bytes. Raises protocol.ChannelClosed."""
         channel = self._channel_fd()
         frame = protocol.pack(dict(header, timeout=timeout), buffers)
+        if at_most is not None and len(frame) > at_most:
+            return False
         try:
             protocol.write_frame(channel, frame)
         except (BrokenPipeError, OSError):
             raise protocol.ChannelClosed("the student process is gone") from None
-        deadline = time.monotonic() + timeout + Limits.GRACE_S
-        try:
-            return self.reader.read(deadline)
-        except protocol.ChannelTimeout:
-            self.kill()
-            raise
+        return True
+
+    def receive(self, deadline: float) -> tuple[dict, list[bytes]]:
+        """The next answer, read by ``deadline`` (monotonic). Raises protocol.ChannelTimeout
+        (the process is left running: the caller kills it), ChannelClosed or ProtocolError."""
+        if self.reader is None:
+            raise protocol.ChannelClosed("the student process is gone")
+        return self.reader.read(deadline)
 
     def _channel_fd(self) -> int:
         """Where requests are written; ChannelClosed when the process is gone."""

@@ -28,6 +28,9 @@ from autograder.sandbox.zygote import ZygoteLauncher
 MAX_RESTARTS = 6
 MAX_FUNCTIONS = 2000
 """The most functions and classes the grader takes from the student process's list."""
+PRESEND_BYTES = 60 * 1024
+"""``launch`` sends the cells at once if the request fits in a pipe's buffer (64 KiB), so
+that the write never waits for the process, which is still starting."""
 
 
 @dataclass
@@ -112,14 +115,18 @@ class StudentSession:
         self.last_call = CallRecord()
         self.outputs: list[str] = []
         self.notes: list[str] = []
+        self._cells_sent_at: float | None = None
+        """When ``launch`` asked for every cell (None: it did not)."""
         self._workdir: Path | None = None
 
     # ------------------------------------------------------------ lifecycle
     def launch(self) -> None:
-        """Start the student process without waiting for it, so that it confines itself
-        and imports numpy while the grader loads the hidden suite; ``start`` waits for it."""
+        """Start the student process without waiting for it, so that it confines itself,
+        imports numpy and runs the notebook's cells while the grader loads the hidden
+        suite; ``start`` waits for it and collects what each cell did."""
         if self.process is None:
             self._spawn(wait=False)
+            self._cells_sent_at = self._send_cells(0, at_most=PRESEND_BYTES)
 
     def start(self) -> None:
         """Start the process (or wait for the launched one) and run every cell once,
@@ -129,8 +136,9 @@ class StudentSession:
         else:
             self.process.await_ready()
         phases.mark("sandbox start")
-        for index, cell in enumerate(self.cells):
-            self.cell_reports.append(self._run_cell(index, cell, report=True))
+        index, sent_at = 0, self._cells_sent_at
+        while index < len(self.cells):
+            index = self._run_cells_from(index, sent_at if index == 0 else None)
         phases.mark("student's cells")
 
     def _spawn(self, wait: bool = True) -> None:
@@ -182,6 +190,7 @@ class StudentSession:
         return min(limit, remaining)
 
     def _run_cell(self, index: int, cell: CellToRun, *, report: bool) -> CellReport:
+        """Run one cell (a replay after a crash, ``report`` False, or a cell after a bad one)."""
         assert self.process is not None
         try:
             timeout = self._remaining(self.limits.cell_timeout_s)
@@ -192,36 +201,95 @@ class StudentSession:
         try:
             header, _ = self.process.request({"op": "run_cell", "source": cell.source, "label": cell.label},
                                              [], timeout)
-        except protocol.ChannelTimeout:
-            self.bad_cells.add(index)
-            message = (f"{cell.label} was still running after {timeout:g} s and was stopped "
-                       "(it ignored the polite interruption, so the process was killed and restarted "
-                       "without this cell).")
-            if report:
-                self._spawn_after_bad_cell(index)
-            return CellReport(index, cell.label, "timeout", message)
-        except protocol.ChannelClosed:
-            self.bad_cells.add(index)
+        except protocol.ProtocolError as exc:
+            return self._cell_lost(index, cell, exc, timeout, report)
+        self._note_functions(header)
+        return self._cell_report(index, cell, header, timeout)
+
+    def _send_cells(self, start: int, at_most: int | None = None) -> float | None:
+        """Ask for ``cells[start:]`` in one request (``run_cells``): the student process runs
+        them in order and answers each as it ends, so the cells cost no round trip each.
+        When the request was sent (None: the process is gone, the time is used up, or the
+        request is larger than ``at_most`` bytes)."""
+        assert self.process is not None
+        budget = self.deadline - time.monotonic()
+        if budget <= 0:
+            return None
+        cells = [{"source": c.source, "label": c.label} for c in self.cells[start:]]
+        try:
+            sent = self.process.send({"op": "run_cells", "cells": cells, "budget": budget}, [],
+                                     self.limits.cell_timeout_s, at_most=at_most)
+        except protocol.ProtocolError:
+            return None
+        return time.monotonic() if sent else None
+
+    def _run_cells_from(self, start: int, sent_at: float | None = None) -> int:
+        """Run ``cells[start:]`` (already asked for at ``sent_at``, or now) and record a report
+        for each; after a cell that killed the process, restart and replay the ones before
+        it. Returns where to go on from (``len(self.cells)`` when every cell has a report)."""
+        assert self.process is not None
+        if sent_at is None:
+            if not self.process.alive:
+                self._spawn()
+            sent_at = self._send_cells(start)
+            if sent_at is None:  # used up, or gone: the one-cell path says which, in its words
+                self.cell_reports.append(self._run_cell(start, self.cells[start], report=True))
+                return start + 1
+        last = sent_at
+        for index in range(start, len(self.cells)):
+            cell = self.cells[index]
+            timeout = max(0.0, min(self.limits.cell_timeout_s, self.deadline - last))
+            try:
+                header, _ = self.process.receive(last + timeout + Limits.GRACE_S)
+            except protocol.ProtocolError as exc:
+                self.cell_reports.append(self._cell_lost(index, cell, exc, timeout, report=True))
+                return index + 1
+            self._note_functions(header)
+            used = header.get("timeout")
+            self.cell_reports.append(self._cell_report(
+                index, cell, header, float(used) if type(used) in (int, float) and 0 <= used <= timeout else timeout))
+            # the next cell started at the latest now (earlier if its answer waits unread): its
+            # hard deadline may be late, never early
+            last = time.monotonic()
+        return len(self.cells)
+
+    def _cell_lost(self, index: int, cell: CellToRun, exc: protocol.ProtocolError, timeout: float,
+                   report: bool) -> CellReport:
+        """The report of a cell after which the process is gone (killed at the hard deadline,
+        ended, or wrote something that is not an answer); with ``report``, restart and replay."""
+        assert self.process is not None
+        self.bad_cells.add(index)
+        if isinstance(exc, protocol.ChannelTimeout):
+            self.process.kill()
+            result = CellReport(index, cell.label, "timeout",
+                                f"{cell.label} was still running after {timeout:g} s and was stopped "
+                                "(it ignored the polite interruption, so the process was killed and restarted "
+                                "without this cell).")
+        elif isinstance(exc, protocol.ChannelClosed):
             self.process.kill()
             description = self.process.exit_description()
-            if report:
-                self._spawn_after_bad_cell(index)
-            return CellReport(index, cell.label, "crashed",
-                              f"{cell.label} ended the student process ({description}); "
-                              "the other cells were run again without it.")
-        except protocol.ProtocolError as exc:
-            self.bad_cells.add(index)
+            result = CellReport(index, cell.label, "crashed",
+                                f"{cell.label} ended the student process ({description}); "
+                                "the other cells were run again without it.")
+        else:
             self.process.kill()
-            if report:
-                self._spawn_after_bad_cell(index)
-            return CellReport(index, cell.label, "crashed",
-                              f"{cell.label} wrote something that is not a valid answer on the grading channel "
-                              f"({exc}); the process was stopped and the other cells were run again without it.")
-        self._note_functions(header)
+            result = CellReport(index, cell.label, "crashed",
+                                f"{cell.label} wrote something that is not a valid answer on the grading channel "
+                                f"({exc}); the process was stopped and the other cells were run again without it.")
+        if report:
+            self._spawn_after_bad_cell(index)
+        return result
+
+    def _cell_report(self, index: int, cell: CellToRun, header: dict[str, Any], timeout: float) -> CellReport:
+        """What the student process said of one cell, in the words the student reads."""
         if header.get("ok"):
             return CellReport(index, cell.label, "ok")
         kind = str(header.get("kind", "error"))
         message = str(header.get("message", ""))[:3000]
+        if kind == "budget":
+            return CellReport(index, cell.label, "timeout",
+                              f"The submission used up its total time limit of {self.limits.submission_timeout_s:g} s; "
+                              "later tests were not run.")
         status = {"timeout": "timeout", "exit": "exit"}.get(kind, "error")
         if status == "timeout":
             message = (f"{cell.label} was still running after {timeout:g} s and was interrupted; "
