@@ -224,7 +224,7 @@ class StudentSession:
         return time.monotonic() if sent else None
 
     def _run_cells_from(self, start: int, sent_at: float | None = None) -> int:
-        """Run ``cells[start:]`` (already asked for at ``sent_at``, or now) and record a report
+        """Run ``cells[start:]`` (already asked for at ``sent_at``, else now) and record a report
         for each; after a cell that killed the process, restart and replay the ones before
         it. Returns where to go on from (``len(self.cells)`` when every cell has a report)."""
         assert self.process is not None
@@ -235,7 +235,9 @@ class StudentSession:
             if sent_at is None:  # used up, or gone: the one-cell path says which, in its words
                 self.cell_reports.append(self._run_cell(start, self.cells[start], report=True))
                 return start + 1
-        last = sent_at
+        # each cell's hard deadline counts from when the one before answered, or from now for
+        # the first (which may have waited for a starting process): late, never early
+        last = time.monotonic()
         for index in range(start, len(self.cells)):
             cell = self.cells[index]
             timeout = max(0.0, min(self.limits.cell_timeout_s, self.deadline - last))
@@ -248,9 +250,7 @@ class StudentSession:
             used = header.get("timeout")
             self.cell_reports.append(self._cell_report(
                 index, cell, header, float(used) if type(used) in (int, float) and 0 <= used <= timeout else timeout))
-            # the next cell started at the latest now (earlier if its answer waits unread): its
-            # hard deadline may be late, never early
-            last = time.monotonic()
+            last = time.monotonic()  # the next cell started by now (earlier if this answer waited unread)
         return len(self.cells)
 
     def _cell_lost(self, index: int, cell: CellToRun, exc: protocol.ProtocolError, timeout: float,
