@@ -13,7 +13,8 @@ channel, killing and reaping everything at the end.
 
 ``--channel``: the per-call cost of the grader <-> student channel instead. The
 round trips of grading each perfect notebook, by kind, with their median time
-(graded twice in one process; the second counts), and the median cost of a
+(graded twice in one process; the second counts; ``run_cells``, every cell in
+one request, counts once, with the time spent reading its answers), and the median cost of a
 test's ``student.f(x)`` on a trivial function, of a call through a kept
 reference, and of ``student.define(src)(x)``.
 """
@@ -93,11 +94,26 @@ def request_profile(assignment, path: Path) -> tuple[float, dict[str, list[float
         finally:
             seen.setdefault(kind, []).append(time.perf_counter() - started)
 
+    from autograder.sandbox.session import StudentSession
+
+    real_cells = getattr(StudentSession, "_run_cells_from", None)  # the cells in one request (run_cells)
+
+    def cells(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return real_cells(self, *args, **kwargs)
+        finally:
+            seen.setdefault("run_cells", []).append(time.perf_counter() - started)
+
     StudentProcess.request = timed  # type: ignore[method-assign]
+    if real_cells is not None:
+        StudentSession._run_cells_from = cells  # type: ignore[method-assign]
     try:
         total = sandboxed(assignment, path)
     finally:
         StudentProcess.request = real  # type: ignore[method-assign]
+        if real_cells is not None:
+            StudentSession._run_cells_from = real_cells  # type: ignore[method-assign]
     return total, seen
 
 
