@@ -162,15 +162,16 @@ def test_validate_without_proc_kills_a_students_stray(assignments, perfect_noteb
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="killing by uid needs root (the grader's dedicated-uid levels)")
-def test_killing_by_uid_forks_only_when_a_process_of_the_uid_is_alive(monkeypatch):
-    """Every sandbox start and end kills what its uid left behind; with nothing alive, no fork of
-    the (large) grader is made for it, and a live process of the uid is still killed."""
+def test_killing_by_uid_spawns_nothing_when_no_process_of_the_uid_is_alive(monkeypatch):
+    """Every sandbox start and end kills what its uid left behind; with nothing alive, no
+    process is started for it, and a live process of the uid is still killed."""
     uid = process.STUDENT_UID_BASE + 977
-    forks = []
-    real_fork = os.fork
-    monkeypatch.setattr(os, "fork", lambda: (forks.append(1), real_fork())[1])
+    spawned = []
+    signal_all_as, forked = process._signal_all_as, process._kill_all_of_uid_forked
+    monkeypatch.setattr(process, "_signal_all_as", lambda u: (spawned.append("setpriv"), signal_all_as(u))[1])
+    monkeypatch.setattr(process, "_kill_all_of_uid_forked", lambda u: (spawned.append("fork"), forked(u))[1])
     process._kill_all_of_uid(uid)
-    assert forks == []
+    assert spawned == []
 
     stray = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "sleep", "30"])
     try:
@@ -178,7 +179,7 @@ def test_killing_by_uid_forks_only_when_a_process_of_the_uid_is_alive(monkeypatc
         while not process.processes_of_uid(uid) and time.monotonic() < end:
             time.sleep(0.01)
         process._kill_all_of_uid(uid)
-        assert forks == [1]
+        assert spawned
         assert stray.wait(timeout=5) == -signal.SIGKILL
     finally:
         if stray.poll() is None:

@@ -506,18 +506,32 @@ class StudentProcess:
         Raises protocol.ChannelTimeout (then the process is killed),
         protocol.ChannelClosed (it died) or protocol.ProtocolError.
         """
+        self.send(header, buffers, timeout)
+        try:
+            return self.receive(time.monotonic() + timeout + Limits.GRACE_S)
+        except protocol.ChannelTimeout:
+            self.kill()
+            raise
+
+    def send(self, header: dict, buffers: list[bytes], timeout: float, at_most: int | None = None) -> bool:
+        """Write one request (its soft time limit: ``timeout``); False, having written nothing,
+        if the frame is larger than ``at_most`` bytes. Raises protocol.ChannelClosed."""
         channel = self._channel_fd()
         frame = protocol.pack(dict(header, timeout=timeout), buffers)
+        if at_most is not None and len(frame) > at_most:
+            return False
         try:
             protocol.write_frame(channel, frame)
         except (BrokenPipeError, OSError):
             raise protocol.ChannelClosed("the student process is gone") from None
-        deadline = time.monotonic() + timeout + Limits.GRACE_S
-        try:
-            return self.reader.read(deadline)
-        except protocol.ChannelTimeout:
-            self.kill()
-            raise
+        return True
+
+    def receive(self, deadline: float) -> tuple[dict, list[bytes]]:
+        """The next answer, read by ``deadline`` (monotonic). Raises protocol.ChannelTimeout
+        (the process is left running: the caller kills it), ChannelClosed or ProtocolError."""
+        if self.reader is None:
+            raise protocol.ChannelClosed("the student process is gone")
+        return self.reader.read(deadline)
 
     def _channel_fd(self) -> int:
         """Where requests are written; ChannelClosed when the process is gone."""
@@ -571,7 +585,8 @@ class StudentProcess:
         if self.tree is not None:
             self.tree.kill_all()
         if self.isolation.dedicated_uid and self._lock_fd is not None:
-            _kill_all_of_uid(self.uid)
+            if not self._tree_emptied():
+                _kill_all_of_uid(self.uid)
         elif self.isolation.level == "none":
             _kill_by_token(self.token)
         try:
@@ -590,6 +605,21 @@ class StudentProcess:
             os.close(self._lock_fd)  # the uid is free again: nothing of it is alive
             self._lock_fd = None
 
+    def _tree_emptied(self) -> bool:
+        """Whether the control group is known to hold nothing any more (after ``kill_all``).
+        Every process of the claimed uid since ``launch`` started inside it (leftovers of
+        earlier graders were killed before) and none can leave it, so an empty group
+        means nothing of the uid is alive: killing "everything of the uid" again, which
+        forks this (large) grader, is then skipped."""
+        if self.tree is None:
+            return False
+        end = time.monotonic() + 0.2  # SIGKILLed processes take a moment to leave the group
+        while self.tree.pids():
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.002)
+        return True
+
     def close(self) -> None:
         """Say goodbye, then make sure nothing is left."""
         if self.alive and self.proc and self.proc.stdin:
@@ -607,11 +637,51 @@ def _kill_all_of_uid(uid: int) -> None:
     that called setsid or double-forked are found all the same. Safe only
     because the uid is claimed by this grader alone (``claim_uid``).
 
+    Each kill(-1) runs in a small process of the uid spawned without copying this
+    one (``_signal_all_as``); forking the grader (tens of MB of page tables, then
+    copy-on-write faults) is the fallback where that cannot run.
+
     Where the process table shows no live process of the uid, there is nothing to kill
-    and no fork is needed (a few milliseconds of every start and end of a sandbox): only
-    a live process of the uid could start another one."""
+    and nothing is spawned (a millisecond or more of every start and end of a sandbox):
+    only a live process of the uid could start another one."""
+    if uid < STUDENT_UID_BASE:
+        raise ValueError(f"refusing to kill every process of uid {uid}")
     if not processes_of_uid(uid):
         return
+    end = time.monotonic() + 5
+    while _signal_all_as(uid):
+        # one kill(-1) reached every process of the uid at once (the kernel lets no fork
+        # complete meanwhile); what is still listed is dying, or was born just before
+        if not processes_of_uid(uid) or time.monotonic() > end:
+            return
+        time.sleep(0.001)
+    _kill_all_of_uid_forked(uid)
+
+
+KILL_AS_UID_SCRIPT = "kill -9 -1 2>/dev/null; exit 0"
+"""The shell's own kill: SIGKILL to every process the uid may signal except itself."""
+
+
+def _signal_all_as(uid: int) -> bool:
+    """kill(-1, SIGKILL) as ``uid``: setpriv drops to the uid (no groups, and with every
+    id non-zero the kernel clears all capabilities), then the shell's builtin kill. Spawned
+    with vfork, so it costs about a millisecond whatever this process's size. False where
+    it could not run (no setpriv): then nothing was signalled."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or uid < STUDENT_UID_BASE:
+        return False
+    try:
+        done = subprocess.run([setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+                               "/bin/sh", "-c", KILL_AS_UID_SCRIPT],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={}, close_fds=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0  # the script always exits 0; anything else: setpriv or sh failed
+
+
+def _kill_all_of_uid_forked(uid: int) -> None:
+    """``_kill_all_of_uid`` in a fork of this process (where setpriv cannot run)."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         code = 1

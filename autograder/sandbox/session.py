@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from autograder import phases
 from autograder.errors import (StudentCrash, StudentError, StudentMissing, StudentNotImplemented, StudentTimeout,
@@ -26,6 +26,11 @@ from autograder.stubs import raised_by_stub
 from autograder.sandbox.zygote import ZygoteLauncher
 
 MAX_RESTARTS = 6
+MAX_FUNCTIONS = 2000
+"""The most functions and classes the grader takes from the student process's list."""
+PRESEND_BYTES = 60 * 1024
+"""``launch`` sends the cells at once if the request fits in a pipe's buffer (64 KiB), so
+that the write never waits for the process, which is still starting."""
 
 
 @dataclass
@@ -103,17 +108,25 @@ class StudentSession:
         self.task = ""
         self.task_budget_s = 0.0
         self.process: StudentProcess | None = None
+        self.functions: dict[str, str] = {}
+        """{name: type name} of the plain functions and classes the student process last said
+        its namespace holds (reset with each new process): ``student.f(x)`` then calls ``f``
+        by name in one round trip instead of fetching it first (``RemoteGlobal``)."""
         self.last_call = CallRecord()
         self.outputs: list[str] = []
         self.notes: list[str] = []
+        self._cells_sent_at: float | None = None
+        """When ``launch`` asked for every cell (None: it did not)."""
         self._workdir: Path | None = None
 
     # ------------------------------------------------------------ lifecycle
     def launch(self) -> None:
-        """Start the student process without waiting for it, so that it confines itself
-        and imports numpy while the grader loads the hidden suite; ``start`` waits for it."""
+        """Start the student process without waiting for it, so that it confines itself,
+        imports numpy and runs the notebook's cells while the grader loads the hidden
+        suite; ``start`` waits for it and collects what each cell did."""
         if self.process is None:
             self._spawn(wait=False)
+            self._cells_sent_at = self._send_cells(0, at_most=PRESEND_BYTES)
 
     def start(self) -> None:
         """Start the process (or wait for the launched one) and run every cell once,
@@ -123,8 +136,9 @@ class StudentSession:
         else:
             self.process.await_ready()
         phases.mark("sandbox start")
-        for index, cell in enumerate(self.cells):
-            self.cell_reports.append(self._run_cell(index, cell, report=True))
+        index, sent_at = 0, self._cells_sent_at
+        while index < len(self.cells):
+            index = self._run_cells_from(index, sent_at if index == 0 else None)
         phases.mark("student's cells")
 
     def _spawn(self, wait: bool = True) -> None:
@@ -132,6 +146,7 @@ class StudentSession:
         if self.process is not None:
             self.outputs.append(self.process.output())
             self.process.kill()
+        self.functions = {}
         # A fresh directory every time: the old one was writable by the student
         # (who may have left symlinks to grader files in it), so nothing is ever
         # copied into it; shutil.rmtree does not follow symlinks.
@@ -175,6 +190,7 @@ class StudentSession:
         return min(limit, remaining)
 
     def _run_cell(self, index: int, cell: CellToRun, *, report: bool) -> CellReport:
+        """Run one cell (a replay after a crash, ``report`` False, or a cell after a bad one)."""
         assert self.process is not None
         try:
             timeout = self._remaining(self.limits.cell_timeout_s)
@@ -185,35 +201,95 @@ class StudentSession:
         try:
             header, _ = self.process.request({"op": "run_cell", "source": cell.source, "label": cell.label},
                                              [], timeout)
-        except protocol.ChannelTimeout:
-            self.bad_cells.add(index)
-            message = (f"{cell.label} was still running after {timeout:g} s and was stopped "
-                       "(it ignored the polite interruption, so the process was killed and restarted "
-                       "without this cell).")
-            if report:
-                self._spawn_after_bad_cell(index)
-            return CellReport(index, cell.label, "timeout", message)
-        except protocol.ChannelClosed:
-            self.bad_cells.add(index)
+        except protocol.ProtocolError as exc:
+            return self._cell_lost(index, cell, exc, timeout, report)
+        self._note_functions(header)
+        return self._cell_report(index, cell, header, timeout)
+
+    def _send_cells(self, start: int, at_most: int | None = None) -> float | None:
+        """Ask for ``cells[start:]`` in one request (``run_cells``): the student process runs
+        them in order and answers each as it ends, so the cells cost no round trip each.
+        When the request was sent (None: the process is gone, the time is used up, or the
+        request is larger than ``at_most`` bytes)."""
+        assert self.process is not None
+        budget = self.deadline - time.monotonic()
+        if budget <= 0:
+            return None
+        cells = [{"source": c.source, "label": c.label} for c in self.cells[start:]]
+        try:
+            sent = self.process.send({"op": "run_cells", "cells": cells, "budget": budget}, [],
+                                     self.limits.cell_timeout_s, at_most=at_most)
+        except protocol.ProtocolError:
+            return None
+        return time.monotonic() if sent else None
+
+    def _run_cells_from(self, start: int, sent_at: float | None = None) -> int:
+        """Run ``cells[start:]`` (already asked for at ``sent_at``, else now) and record a report
+        for each; after a cell that killed the process, restart and replay the ones before
+        it. Returns where to go on from (``len(self.cells)`` when every cell has a report)."""
+        assert self.process is not None
+        if sent_at is None:
+            if not self.process.alive:
+                self._spawn()
+            sent_at = self._send_cells(start)
+            if sent_at is None:  # used up, or gone: the one-cell path says which, in its words
+                self.cell_reports.append(self._run_cell(start, self.cells[start], report=True))
+                return start + 1
+        # each cell's hard deadline counts from when the one before answered, or from now for
+        # the first (which may have waited for a starting process): late, never early
+        last = time.monotonic()
+        for index in range(start, len(self.cells)):
+            cell = self.cells[index]
+            timeout = max(0.0, min(self.limits.cell_timeout_s, self.deadline - last))
+            try:
+                header, _ = self.process.receive(last + timeout + Limits.GRACE_S)
+            except protocol.ProtocolError as exc:
+                self.cell_reports.append(self._cell_lost(index, cell, exc, timeout, report=True))
+                return index + 1
+            self._note_functions(header)
+            used = header.get("timeout")
+            self.cell_reports.append(self._cell_report(
+                index, cell, header, float(used) if type(used) in (int, float) and 0 <= used <= timeout else timeout))
+            last = time.monotonic()  # the next cell started by now (earlier if this answer waited unread)
+        return len(self.cells)
+
+    def _cell_lost(self, index: int, cell: CellToRun, exc: protocol.ProtocolError, timeout: float,
+                   report: bool) -> CellReport:
+        """The report of a cell after which the process is gone (killed at the hard deadline,
+        ended, or wrote something that is not an answer); with ``report``, restart and replay."""
+        assert self.process is not None
+        self.bad_cells.add(index)
+        if isinstance(exc, protocol.ChannelTimeout):
+            self.process.kill()
+            result = CellReport(index, cell.label, "timeout",
+                                f"{cell.label} was still running after {timeout:g} s and was stopped "
+                                "(it ignored the polite interruption, so the process was killed and restarted "
+                                "without this cell).")
+        elif isinstance(exc, protocol.ChannelClosed):
             self.process.kill()
             description = self.process.exit_description()
-            if report:
-                self._spawn_after_bad_cell(index)
-            return CellReport(index, cell.label, "crashed",
-                              f"{cell.label} ended the student process ({description}); "
-                              "the other cells were run again without it.")
-        except protocol.ProtocolError as exc:
-            self.bad_cells.add(index)
+            result = CellReport(index, cell.label, "crashed",
+                                f"{cell.label} ended the student process ({description}); "
+                                "the other cells were run again without it.")
+        else:
             self.process.kill()
-            if report:
-                self._spawn_after_bad_cell(index)
-            return CellReport(index, cell.label, "crashed",
-                              f"{cell.label} wrote something that is not a valid answer on the grading channel "
-                              f"({exc}); the process was stopped and the other cells were run again without it.")
+            result = CellReport(index, cell.label, "crashed",
+                                f"{cell.label} wrote something that is not a valid answer on the grading channel "
+                                f"({exc}); the process was stopped and the other cells were run again without it.")
+        if report:
+            self._spawn_after_bad_cell(index)
+        return result
+
+    def _cell_report(self, index: int, cell: CellToRun, header: dict[str, Any], timeout: float) -> CellReport:
+        """What the student process said of one cell, in the words the student reads."""
         if header.get("ok"):
             return CellReport(index, cell.label, "ok")
         kind = str(header.get("kind", "error"))
         message = str(header.get("message", ""))[:3000]
+        if kind == "budget":
+            return CellReport(index, cell.label, "timeout",
+                              f"The submission used up its total time limit of {self.limits.submission_timeout_s:g} s; "
+                              "later tests were not run.")
         status = {"timeout": "timeout", "exit": "exit"}.get(kind, "error")
         if status == "timeout":
             message = (f"{cell.label} was still running after {timeout:g} s and was interrupted; "
@@ -243,7 +319,28 @@ class StudentSession:
         return "\n".join(o for o in self.outputs if o)
 
     # ------------------------------------------------------------ calls
-    def _encode_outgoing(self, value: Any) -> dict[str, Any]:
+    def _note_functions(self, reply: dict[str, Any]) -> None:
+        """Take the student process's list of its plain functions and classes, if the reply
+        has one. Untrusted: anything malformed empties the table (every name is then fetched)."""
+        if "functions" not in reply:
+            return
+        table = reply["functions"]
+        if (type(table) is dict and len(table) <= MAX_FUNCTIONS
+                and all(type(k) is str and type(v) is str and len(k) <= 200 for k, v in table.items())):
+            self.functions = {k: v[:80] for k, v in table.items()}
+        else:
+            self.functions = {}
+
+    def lazy_ready(self) -> bool:
+        """Whether a proxy can be made without asking the process (it runs and is not known dead):
+        otherwise the eager request restarts it first, as it always did."""
+        return self.process is not None and self.process.alive
+
+    def _encode_outgoing(self, value: Any, encoder: protocol.Encoder) -> Any:
+        if isinstance(value, _LazyRemote):  # passed as an argument: fetch it first, as before
+            value = value._materialize()
+            if not isinstance(value, RemoteObject):
+                return encoder.encode(value)
         if isinstance(value, RemoteObject):
             if value._generation != self.generation:
                 raise StudentCrash("An object from before your process was restarted cannot be used any more.")
@@ -257,15 +354,17 @@ class StudentSession:
                             bool(node.get("callable")), self.generation)
 
     def request(self, header: dict[str, Any], *, what: str, args: tuple[Any, ...] = (),
-                kwargs: dict[str, Any] | None = None) -> Any:
-        """Send a call-like request; return the decoded value or raise a StudentError."""
+                kwargs: dict[str, Any] | None = None,
+                on_reply: Callable[[dict[str, Any]], None] | None = None) -> Any:
+        """Send a call-like request; return the decoded value or raise a StudentError.
+        ``on_reply`` sees the reply's header first (whatever it says)."""
         kwargs = kwargs or {}
         if self.process is None:
             self.start()
         assert self.process is not None
         if not self.process.alive:
             self._restart_and_replay()
-        encoder = protocol.Encoder(self._encode_outgoing)
+        encoder = protocol.Encoder(lambda value: self._encode_outgoing(value, encoder))
         body = dict(header, args=encoder.encode(tuple(args)), kwargs=encoder.encode(dict(kwargs)))
         timeout = self._remaining(self.limits.call_timeout_s)
         if self.task_deadline is not None:
@@ -285,6 +384,9 @@ class StudentSession:
             self.process.kill()
             raise UnusableValue(f"{what}: the answer could not be read ({exc}); "
                                 "the student process was stopped.") from None
+        self._note_functions(reply)
+        if on_reply is not None:
+            on_reply(reply)
         return self._interpret(reply, buffers, what, timeout)
 
     def _interpret(self, reply: dict[str, Any], buffers: list[bytes], what: str, timeout: float) -> Any:
@@ -377,12 +479,14 @@ class RemoteObject:
             else:
                 what = "a step of the test in your notebook's process"
             try:
-                return self._session.request({"op": "call", "target": {"ref": self._id}}, what=what,
-                                             args=args, kwargs=kwargs)
+                return self._send_call(what, args, kwargs)
             except StudentError as exc:  # the helper's own frame is the test's, not the student's
                 exc.feedback = _HELPER_FRAME.sub("", exc.feedback)
                 exc.args = (exc.feedback,)
                 raise
+        return self._send_call(what, args, kwargs)
+
+    def _send_call(self, what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         return self._session.request({"op": "call", "target": {"ref": self._id}}, what=what,
                                      args=args, kwargs=kwargs)
 
@@ -398,6 +502,100 @@ class RemoteObject:
 
     def __repr__(self) -> str:
         return f"<student {self._type} object>"
+
+
+_UNBOUND = object()
+
+
+class _LazyRemote(RemoteObject):
+    """A callable in the student process not fetched yet: its first call names it (a global,
+    or an expression the test defined) and the student process resolves it then, in the
+    same round trip, and keeps it; later uses go to what that call resolved. Any other
+    first use (an attribute, passing it as an argument) fetches it as before and behaves
+    exactly like what was fetched."""
+
+    def __init__(self, session: StudentSession, target: dict[str, Any], type_name: str):
+        super().__init__(session, 0, type_name, True, session.generation)
+        self._id = None  # type: ignore[assignment]
+        self._target = target
+        self._bound: Any = _UNBOUND
+        self._missing = False
+        """The first call's target was not there (not the same as something it was given)."""
+
+    def _fetch(self) -> Any:
+        raise NotImplementedError
+
+    def _materialize(self) -> Any:
+        """What the name or expression stands for: a RemoteObject, or plain data if the student
+        rebound the name to data since the process last reported its functions."""
+        self._check()
+        if self._bound is _UNBOUND:
+            value = self._fetch()
+            if isinstance(value, RemoteObject):
+                value._name = self._name
+            self._bound = value
+        return self._bound
+
+    def _send_call(self, what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self._bound is not _UNBOUND:
+            bound = self._bound
+            if isinstance(bound, RemoteObject):
+                return bound._send_call(what, args, kwargs)
+            return bound(*args, **kwargs)  # plain data: fails as it did when fetched (not callable)
+
+        def bind(reply: dict[str, Any]) -> None:
+            ref = reply.get("ref")
+            self._missing = reply.get("ok") is not True and reply.get("kind") == "missing"
+            if type(ref) is int and self._bound is _UNBOUND:
+                # (a process restarted by this very request: the proxy now belongs to the new one)
+                self._generation = self._session.generation
+                bound = RemoteObject(self._session, ref, self._type, True, self._generation)
+                bound._name = self._name
+                self._bound = bound
+
+        return self._session.request({"op": "call", "target": dict(self._target, keep=True)}, what=what,
+                                     args=args, kwargs=kwargs, on_reply=bind)
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        return getattr(self._materialize(), attribute)
+
+
+class RemoteGlobal(_LazyRemote):
+    """``student.f`` for a plain function or class ``f`` the student process reported:
+    ``student.f(x)`` is one round trip (a call of ``f`` by name) instead of two (fetch, call).
+    The same words as a fetch when ``f`` is gone by then."""
+
+    def __init__(self, session: StudentSession, name: str, type_name: str):
+        super().__init__(session, {"name": name}, type_name)
+        self._name = name
+
+    def _fetch(self) -> Any:
+        return self._session.get(self._name)
+
+    def _send_call(self, what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            return super()._send_call(what, args, kwargs)
+        except StudentMissing:
+            if not self._missing:
+                raise
+            # the words of a fetch of a name that is not there (``StudentSession.get``)
+            raise StudentMissing(f"`{self._name}`: `{self._name}` is not defined in your notebook. "
+                                 "Check the name and that its cell runs without errors.") from None
+
+
+class RemoteDefinition(_LazyRemote):
+    """``student.define(source)``: evaluated in the student process at its first call
+    (one round trip for ``student.define(src)(args)``), or fetched when first used otherwise."""
+
+    def __init__(self, session: StudentSession, source: str):
+        super().__init__(session, {"define": source}, "function")
+        self._name = HELPER_NAME
+        self._source = source
+
+    def _fetch(self) -> Any:
+        return self._session.define(self._source)
 
 
 class SandboxNamespace:
@@ -417,13 +615,19 @@ class SandboxNamespace:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        value = self._session.get(name)
+        session = self._session
+        type_name = session.functions.get(name)
+        if type_name is not None and session.lazy_ready():
+            return RemoteGlobal(session, name, type_name)
+        value = session.get(name)
         if isinstance(value, RemoteObject):
             value._name = name
         return value
 
     def define(self, source: str) -> Any:
         """A callable made inside the student process from instructor-written ``source``."""
+        if self._session.lazy_ready():
+            return RemoteDefinition(self._session, source)
         value = self._session.define(source)
         if isinstance(value, RemoteObject):
             value._name = HELPER_NAME

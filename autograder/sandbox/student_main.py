@@ -13,7 +13,9 @@ import linecache
 import os
 import signal
 import sys
+import time
 import traceback
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -72,6 +74,11 @@ class _IPythonStub:
         return self._skip
 
 
+_MISSING = object()
+MAX_REPORTED_FUNCTIONS = 2000
+"""More functions and classes than this: none are reported (the grader fetches each by name)."""
+
+
 class StudentRuntime:
     """Holds the student's namespace and the objects the grader refers to."""
 
@@ -84,6 +91,9 @@ class StudentRuntime:
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": lambda: stub}
         self.objects = {}
         self.next_id = 1
+        self.functions = {}
+        """{name: (object, type name)} of the namespace's plain functions and classes, as last
+        reported to the grader (``_report_functions``)."""
 
     # -------------------------------------------------------------- encoding
     def _store(self, value):
@@ -104,7 +114,10 @@ class StudentRuntime:
         return self.namespace[name]
 
     def send(self, header, value=None, has_value=False):
+        """Reply with ``header`` (and ``value``); a value that cannot cross becomes an
+        ``unusable`` answer, which keeps what the header says of the namespace."""
         buffers = []
+        state = {key: header[key] for key in ("functions", "ref") if key in header}
         if has_value:
             encoder = self.protocol.Encoder(self._store)
             try:
@@ -112,13 +125,13 @@ class StudentRuntime:
                 buffers = encoder.buffers
             except (self.protocol.ProtocolError, RecursionError, ValueError, TypeError, OverflowError) as exc:
                 header = {"ok": False, "kind": "unusable",
-                          "message": f"the value returned cannot be sent back for grading: {exc}"}
+                          "message": f"the value returned cannot be sent back for grading: {exc}", **state}
                 buffers = []
         try:
             frame = self.protocol.pack(header, buffers)
         except self.protocol.ProtocolError as exc:
             frame = self.protocol.pack({"ok": False, "kind": "unusable",
-                                        "message": f"the value returned is too large to grade: {exc}"}, [])
+                                        "message": f"the value returned is too large to grade: {exc}", **state}, [])
         self.protocol.write_frame(self.chan_out, frame)
 
     # -------------------------------------------------------------- running
@@ -170,6 +183,19 @@ class StudentRuntime:
             except ChildProcessError:
                 pass
 
+    def run_cells(self, request):
+        """Run ``cells`` in order, answering each as ``run_cell`` does, each under its time
+        limit or what is left of the submission's ``budget`` (seconds from now), whichever
+        is less; a cell with no time left is not run (``budget``)."""
+        end = time.monotonic() + float(request.get("budget", 0))
+        limit = float(request.get("timeout", 30))
+        for cell in request["cells"]:
+            left = end - time.monotonic()
+            if left <= 0:
+                self.send({"ok": False, "kind": "budget", "message": "the submission's time is used up"})
+                continue
+            self.run_cell({"source": cell["source"], "label": cell["label"], "timeout": min(limit, left)})
+
     def run_cell(self, request):
         source, label = request["source"], request["label"]
         filename = f"<{label}>"
@@ -179,19 +205,35 @@ class StudentRuntime:
             code = compile(source, filename, "exec")
             exec(code, self.namespace)  # noqa: S102 - this process exists to run it
 
-        header, _, _ = self._guarded(request.get("timeout", 30), work)
+        timeout = request.get("timeout", 30)
+        header, _, _ = self._guarded(timeout, work)
+        header["timeout"] = timeout
+        self._report_functions(header, full=True)
         sys.stdout.flush()
         sys.stderr.flush()
         self.send(header)
 
     def call(self, request, buffers):
+        """Call the target (a stored object, a global by name, or an expression the test
+        defined) with the decoded arguments; reply with its value and the array arguments
+        it changed in place. ``keep`` in the target: store what a name or expression
+        resolved to and say its reference (``ref``), so the grader's proxy stays bound to it."""
         decoder = self.protocol.Decoder(buffers, self._lookup_ref, self._lookup_global)
         target = request["target"]
-        try:
-            func = self.objects[target["ref"]] if "ref" in target else self.namespace[target["name"]]
-        except KeyError:
+        extra = {}
+        if "ref" in target:
+            func = self.objects.get(target["ref"], _MISSING)
+        elif "define" in target:
+            func = eval(target["define"], dict(self.namespace))  # noqa: S307 - source written by the instructor
+        else:
+            name = target.get("name")
+            func = (self.namespace.get(name, _MISSING) if type(name) is str and not name.startswith("__")
+                    else _MISSING)
+        if func is _MISSING:
             self.send({"ok": False, "kind": "missing", "message": f"`{target.get('name')}` is not defined"})
             return
+        if target.get("keep") and "ref" not in target:
+            extra["ref"] = self._store(func)["id"]
         args = decoder.decode(request["args"])
         kwargs = decoder.decode(request["kwargs"])
         sent = list(args) + list(kwargs.values())
@@ -199,24 +241,63 @@ class StudentRuntime:
         pristine = [a.copy() if np is not None and isinstance(a, np.ndarray) else None for a in sent]
         method = request.get("method")
         attribute = request.get("attribute")
-
-        names = [f"argument {i + 1}" for i in range(len(args))] + [str(k) for k in kwargs]
+        called = []
 
         def work():
             if attribute is not None:
                 return getattr(func, attribute)
             target_callable = getattr(func, method) if method else func
-            names[:len(args)] = parameter_names(target_callable, len(args))
+            called.append(target_callable)
             return target_callable(*args, **kwargs)
 
         header, value, has_value = self._guarded(request.get("timeout", 10), work)
-        if header["ok"] and np is not None:
-            header["mutated"] = [name for name, old, new in zip(names, pristine, sent)
-                                 if old is not None and not (isinstance(new, np.ndarray) and old.shape == new.shape
-                                                             and np.array_equal(old, new, equal_nan=True))]
+        header.update(extra)
+        if header["ok"] and np is not None and any(old is not None for old in pristine):
+            changed = [i for i, (old, new) in enumerate(zip(pristine, sent))
+                       if old is not None and not (isinstance(new, np.ndarray) and old.shape == new.shape
+                                                   and np.array_equal(old, new, equal_nan=True))]
+            header["mutated"] = self._argument_names(changed, called, len(args), list(kwargs)) if changed else []
+        self._report_functions(header, full=False)
         sys.stdout.flush()
         sys.stderr.flush()
         self.send(header, value, has_value)
+
+    def _argument_names(self, indices, called, positional, keywords):
+        """The names of the arguments at ``indices`` (positional first, then keywords):
+        the callee's own parameter names (``X``, ``y``) where its signature says them.
+        Looked up only when an argument changed (reading a signature may run student
+        code, so under the soft deadline too)."""
+        names = [f"argument {i + 1}" for i in range(positional)] + [str(k) for k in keywords]
+        if called and any(i < positional for i in indices):
+            header, found, _ = self._guarded(2, lambda: parameter_names(called[0], positional))
+            if header["ok"] and isinstance(found, list):
+                names[:positional] = found
+        return [names[i] for i in indices]
+
+    def _report_functions(self, header, full):
+        """Put ``functions`` ({name: type name} of the namespace's plain functions and
+        classes) in ``header`` when it differs from what the grader was last told. After
+        a call (``full`` False) only a changed binding of a reported name is looked for;
+        a function that a call newly defines stays unreported (the grader then fetches it,
+        as it does every name not reported)."""
+        namespace = self.namespace
+        try:
+            if not full and all(namespace.get(name, _MISSING) is value for name, (value, _) in self.functions.items()):
+                return
+            found = {}
+            for name, value in list(namespace.items()):
+                if type(name) is str and not name.startswith("_") and (
+                        type(value) is types.FunctionType or isinstance(value, type)):
+                    type_name = type(value).__name__
+                    if type(type_name) is str:
+                        found[name] = (value, type_name[:80])
+        except Exception:  # a hostile key (its own __eq__): report nothing, so the grader fetches every name
+            found = {}
+        if len(found) > MAX_REPORTED_FUNCTIONS:
+            found = {}
+        if {name: t for name, (_, t) in found.items()} != {name: t for name, (_, t) in self.functions.items()}:
+            header["functions"] = {name: t for name, (_, t) in found.items()}
+        self.functions = found
 
     def define(self, request):
         scope = dict(self.namespace)
@@ -241,6 +322,8 @@ class StudentRuntime:
         op = request.get("op")
         if op == "run_cell":
             self.run_cell(request)
+        elif op == "run_cells":
+            self.run_cells(request)
         elif op == "call":
             self.call(request, buffers)
         elif op == "get":
