@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from autograder.exam.questions import LETTERS, Choice, Exact, ExamSpec, Function, Numeric, _as_numbers, _integer
+from autograder.exam.questions import LETTERS, Choice, ExamSpec, Function, Numeric, _as_numbers, _integer
 from autograder.exam.variants import IssuedExam, IssuedQuestion, normalize_sid
 
 MIN_SAMPLE = 200
