@@ -65,8 +65,9 @@ SEED_NUMPY = "lambda seed: __import__('numpy').random.seed(seed)"
 # the dict the student's function changed is the one returned)
 FORWARD_WITH_PARAM = "lambda *args: (batchnorm_forward(*args), args[-1])"
 MAKE_NET = "lambda cls, hidden_dims, dtype, **kw: cls(hidden_dims, dtype=getattr(__import__('numpy'), dtype), **kw)"
-LOSS_WITH = ("lambda net, key, value, X, y: "
-             "(net.params.__setitem__(key, value), float(net.loss(X, y)[0]))[1]")
+LOSSES_WITH = ("lambda net, key, values, X, y: "
+               "[(net.params.__setitem__(key, value), float(net.loss(X, y)[0]))[1] for value in values]")
+"""The net's loss with params[key] set to each of ``values`` in turn (one round trip for them all)."""
 
 
 def shape_str(*arrays) -> str:
@@ -583,25 +584,31 @@ def test_fully_connected_net_batchnorm_test_mode(student, reference):
 def numerical_check(student, net, params: dict[str, np.ndarray], X, y, grads: dict, call: str, seed: int,
                     per_key: int = 6, h: float = 1e-5) -> None:
     """Centred differences of the student's own loss at a few entries of every parameter,
-    computed here (the student process only evaluates the loss)."""
-    loss_with = student.define(LOSS_WITH)
+    computed here (the student process only evaluates the loss: for each parameter, at
+    every +h and -h in turn, then at its own value again, in one call)."""
+    losses_with = student.define(LOSSES_WITH)
     g = rng(seed)
     for key in sorted(params):
         value = params[key]
         assert_true(key in grads, f"{call}: grads has no '{key}' (every parameter needs a gradient).")
         analytic = assert_shape(grads[key], value.shape, call=call, what=f"grads['{key}']")
         flat = g.choice(value.size, size=min(per_key, value.size), replace=False)
-        for index in flat:
-            ix = np.unravel_index(index, value.shape)
+        entries = [np.unravel_index(index, value.shape) for index in flat]
+        values = []
+        for ix in entries:
             plus, minus = value.copy(), value.copy()
             plus[ix] += h
             minus[ix] -= h
-            numeric = (loss_with(net, key, plus, X, y) - loss_with(net, key, minus, X, y)) / (2 * h)
+            values += [plus, minus]
+        losses = losses_with(net, key, values + [value], X, y)  # the last puts the parameter back
+        assert_true(isinstance(losses, list) and len(losses) == len(values) + 1,
+                    f"{call}: the loss could not be evaluated at the perturbed parameters.")
+        for n, ix in enumerate(entries):
+            numeric = (losses[2 * n] - losses[2 * n + 1]) / (2 * h)
             got = float(analytic[ix])
             error = abs(got - numeric) / max(1e-6, abs(got) + abs(numeric))
             assert_true(error < 1e-4, f"{call}: grads['{key}'] at index {tuple(int(i) for i in ix)} disagrees with "
                                       f"the numerical gradient of your loss (relative error {error:.2g}).")
-        loss_with(net, key, value, X, y)  # put the parameter back
 
 
 @task("FullyConnectedNet")
