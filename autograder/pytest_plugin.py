@@ -33,26 +33,22 @@ Rules every suite follows, enforced here for every assignment at once:
 
 from __future__ import annotations
 
-import copy
 import importlib
 import importlib.util
 import sys
 import time
-import traceback
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator
 
-import numpy as np
 import pytest
 
 from autograder.errors import StudentError, StudentMissing, StudentNotImplemented, StudentTimeout
 from autograder.results import TestOutcome
-from autograder.sandbox.session import CallRecord
-from autograder.sandbox.student_main import parameter_names
-from autograder.suite import PlainTest, TestInfo, test_info
+from autograder.local_namespace import LocalNamespace
+from autograder.suite import PlainTest, TestInfo, _where, marker_points, marker_task, test_info  # noqa: F401
 
 MARKERS = (
     "points(p): how many points the test is worth (required)",
@@ -78,70 +74,6 @@ class UncheckedTest(Exception):
 class SuiteRuleError(pytest.UsageError):
     """The hidden suite breaks a grading rule (a missing or misspelt marker, no points)."""
 
-
-
-# ---------------------------------------------------------------- local mode
-def _mutated_arguments(before: list[Any], after: list[Any], names: list[str]) -> tuple[str, ...]:
-    changed = []
-    for name, old, new in zip(names, before, after):
-        if isinstance(old, np.ndarray):
-            if not isinstance(new, np.ndarray) or old.shape != new.shape or not np.array_equal(old, new, equal_nan=True):
-                changed.append(name)
-    return tuple(changed)
-
-
-class LocalNamespace:
-    """The ``student`` fixture backed by an in-process module (authoring only).
-
-    Offers the same interface as the sandboxed namespace: attribute access,
-    ``define(source)`` and ``last_call``. It is NOT a security boundary.
-    """
-
-    def __init__(self, namespace: dict[str, Any]):
-        self._ns = namespace
-        self.last_call = CallRecord()
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name not in self._ns:
-            raise StudentMissing(f"Your notebook does not define `{name}`.")
-        value = self._ns[name]
-        if callable(value):
-            return _LocalCallable(self, name, value)
-        return copy.deepcopy(value)
-
-    def ref(self, name: str) -> Any:
-        """The student's own global ``name``, to pass as an argument."""
-        return self.__getattr__(name)
-
-    def define(self, source: str) -> Callable[..., Any]:
-        """Evaluate ``source`` (an expression) in the student's namespace."""
-        scope = {"np": np, "numpy": np, **self._ns}
-        return eval(source, scope)  # noqa: S307 - instructor-written test code
-
-
-class _LocalCallable:
-    def __init__(self, owner: LocalNamespace, name: str, func: Callable[..., Any]):
-        self._owner, self._name, self._func = owner, name, func
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        args = tuple(a._func if isinstance(a, _LocalCallable) else a for a in args)
-        sent = [copy.deepcopy(a) for a in args] + [copy.deepcopy(v) for v in kwargs.values()]
-        pristine = [copy.deepcopy(a) for a in sent]
-        names = parameter_names(self._func, len(args)) + list(kwargs)
-        try:
-            result = self._func(*sent[: len(args)], **dict(zip(kwargs, sent[len(args):])))
-        except Exception as exc:  # the student's bug, reported as theirs
-            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
-            error = StudentNotImplemented if isinstance(exc, NotImplementedError) else StudentError
-            raise error(f"`{self._name}` raised {type(exc).__name__}: {exc}\n{tb}") from None
-        self._owner.last_call = CallRecord(self._name, _mutated_arguments(pristine, sent, names))
-        plain = result is None or isinstance(result, (bool, int, float, complex, str, list, tuple, dict, np.ndarray, np.generic))
-        return copy.deepcopy(result) if plain else result  # the student's own objects stay "remote"
-
-    def __getattr__(self, attr: str) -> Any:  # classes: student.KNN.some_static
-        return getattr(self._func, attr)
 
 
 def _module_namespace(config: pytest.Config) -> dict[str, Any] | None:
@@ -227,25 +159,6 @@ def reference(request: pytest.FixtureRequest) -> ModuleType:
     if grading is not None and grading.reference is not None:
         return grading.reference
     return reference_module_for(Path(str(request.path)))
-
-
-def marker_points(item: pytest.Item) -> float:
-    marker = item.get_closest_marker("points")
-    if marker is None or not marker.args:
-        return 0.0
-    return float(marker.args[0])
-
-
-def marker_task(item: pytest.Item) -> str:
-    marker = item.get_closest_marker("task")
-    return str(marker.args[0]) if marker is not None and marker.args else ""
-
-
-def _where(item: pytest.Item) -> str:
-    """``reference/hw1/test_hw1.py:57 (test_fit)``: the file and the line of the test's first decorator."""
-    function = getattr(item, "function", None)
-    line = function.__code__.co_firstlineno if function is not None else (item.location[1] or 0) + 1
-    return f"{item.location[0]}:{line} ({item.name})"
 
 
 def rule_problems(item: pytest.Item) -> list[str]:

@@ -83,10 +83,28 @@ def description_of(function: Any) -> str:
     return " ".join(line.strip() for line in doc.strip().split("\n\n")[0].splitlines())
 
 
+def marker_points(item: Any) -> float:
+    """The ``points`` of a collected pytest item (0 without the marker)."""
+    marker = item.get_closest_marker("points")
+    if marker is None or not marker.args:
+        return 0.0
+    return float(marker.args[0])
+
+
+def marker_task(item: Any) -> str:
+    marker = item.get_closest_marker("task")
+    return str(marker.args[0]) if marker is not None and marker.args else ""
+
+
+def _where(item: Any) -> str:
+    """``reference/hw1/test_hw1.py:57 (test_fit)``: the file and the line of the test's first decorator."""
+    function = getattr(item, "function", None)
+    line = function.__code__.co_firstlineno if function is not None else (item.location[1] or 0) + 1
+    return f"{item.location[0]}:{line} ({item.name})"
+
+
 def test_info(item: Any) -> TestInfo:
     """The :class:`TestInfo` of a collected pytest item."""
-    from autograder.pytest_plugin import _where, marker_points, marker_task
-
     return TestInfo(name=item.name, task=marker_task(item), points=marker_points(item),
                     visible=item.get_closest_marker("visible") is not None,
                     description=description_of(getattr(item, "obj", None)), where=_where(item))

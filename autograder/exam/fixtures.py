@@ -116,7 +116,7 @@ def exam_check(reference: Any, student: Any, task: str) -> ExamCheck:
     if _context.only_question is not None and task and task.lower() != _context.only_question.lower():
         pytest.skip(f"regrade of {_context.only_question} only")
     if _context.issued is None:
-        from autograder.pytest_plugin import LocalNamespace
+        from autograder.local_namespace import LocalNamespace
 
         if not isinstance(student, LocalNamespace):  # a sandboxed submission graded outside the exam path
             raise RuntimeError(f"{spec.name} is an exam: grade it with `autograder exam grade/batch` or on Gradescope, "
