@@ -184,3 +184,22 @@ def test_killing_by_uid_spawns_nothing_when_no_process_of_the_uid_is_alive(monke
     finally:
         if stray.poll() is None:
             stray.kill()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a process of another uid needs root")
+def test_a_new_sandbox_without_namespaces_waits_for_the_uids_zombies_to_be_reaped():
+    """Killed orphans count against the uid's process limit until init reaps them: without
+    namespaces, a new student process is started only once they are gone (at most a second)."""
+    import threading
+
+    uid = process.STUDENT_UID_BASE + 978
+    child = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "true"])
+    end = time.monotonic() + 5
+    while (process.processes_of_uid(uid) or not process.processes_of_uid(uid, zombies=True)) and time.monotonic() < end:
+        time.sleep(0.005)
+    assert process.processes_of_uid(uid, zombies=True) == [child.pid], "the child is a zombie now"
+    reaper = threading.Timer(0.2, child.wait)
+    reaper.start()
+    process._await_reaping(uid)
+    assert process.processes_of_uid(uid, zombies=True) == [], "returned before the zombie was reaped"
+    reaper.join()

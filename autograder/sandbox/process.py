@@ -443,6 +443,8 @@ class StudentProcess:
             if self._lock_fd is None:
                 self.uid, self._lock_fd = claim_uid(self.slot)
             _kill_all_of_uid(self.uid)  # leftovers of a grader that crashed must not share the uid
+            if not self.isolation.namespaced:
+                _await_reaping(self.uid)
             os.chown(self.workdir, self.uid, self.uid)
             os.chmod(self.workdir, 0o700)
         cmd, cwd, env = self._command()
@@ -717,10 +719,21 @@ def _proc_table() -> bool:
     return (PROC / "self" / "stat").is_file()
 
 
-def processes_of_uid(uid: int, exclude: int | None = None) -> list[int]:
-    """Live (non-zombie) processes whose uid is ``uid`` (for checks and tests)."""
+def _await_reaping(uid: int, at_most_s: float = 1.0) -> None:
+    """Wait (briefly) until no zombie of ``uid`` is left: killed orphans are reaped by init, and
+    until then they count against the uid's process limit, so a student process started at
+    once could find ``fork`` refused (a fork storm graded just before, on a busy machine).
+    Without namespaces only: there, a sandbox's processes die with its PID namespace."""
+    end = time.monotonic() + at_most_s
+    while processes_of_uid(uid, zombies=True) and time.monotonic() < end:
+        time.sleep(0.002)
+
+
+def processes_of_uid(uid: int, exclude: int | None = None, *, zombies: bool = False) -> list[int]:
+    """Live (non-zombie) processes whose uid is ``uid`` (for checks and tests); with
+    ``zombies``, those not reaped yet too."""
     if not _proc_table():
-        return _psutil_processes_of_uid(uid, exclude)
+        return _psutil_processes_of_uid(uid, exclude, zombies)
     found = []
     try:
         entries = os.listdir(PROC)
@@ -736,12 +749,12 @@ def processes_of_uid(uid: int, exclude: int | None = None) -> list[int]:
                 state = handle.read().rsplit(b")", 1)[1].split()[0]
         except (OSError, IndexError):
             continue
-        if state not in (b"Z", b"X"):
+        if zombies or state not in (b"Z", b"X"):
             found.append(int(name))
     return found
 
 
-def _psutil_processes_of_uid(uid: int, exclude: int | None) -> list[int]:
+def _psutil_processes_of_uid(uid: int, exclude: int | None, zombies: bool = False) -> list[int]:
     """``processes_of_uid`` without /proc (macOS): psutil's portable process table."""
     import psutil
 
@@ -755,7 +768,7 @@ def _psutil_processes_of_uid(uid: int, exclude: int | None) -> list[int]:
             info = proc.info
             if info["pid"] == exclude or info["uids"] is None or info["uids"].real != uid:
                 continue
-            if info["status"] not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+            if zombies or info["status"] not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
                 found.append(info["pid"])
         except (psutil.Error, OSError, AttributeError):
             continue
