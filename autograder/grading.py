@@ -118,12 +118,9 @@ def _suite_stamp(assignment: Assignment) -> list[list[Any]]:
     """What a collection of the suite depends on: every Python file of the suite's folder
     and of the reference package, and the platform's pytest plugin, fixtures and runner
     (path, modification time, size); the same stamp means the same collection."""
-    from autograder import suite
-
     files = set(assignment.reference_package.rglob("*.py")) | set(assignment.suite.parent.glob("*.py"))
     platform = Path(__file__).parent
-    files |= {platform / "pytest_plugin.py", platform / "suite.py", platform / "exam" / "fixtures.py",
-              Path(suite.__file__)}
+    files |= {platform / "pytest_plugin.py", platform / "suite.py", platform / "exam" / "fixtures.py"}
     stamp = []
     for path in sorted(files):
         try:

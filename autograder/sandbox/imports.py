@@ -8,8 +8,8 @@ therefore refuse, in the student process, every top-level module outside
 * the standard library of the interpreter running the student's code,
 * the packages the grader installs: this platform's ``dependencies`` in
   ``pyproject.toml`` and theirs, walked through the installed metadata
-  (``grader_modules``; the same list Gradescope's ``setup.sh`` installs with
-  ``pip install -e``), and
+  (``grader_modules``; the same list Gradescope's ``setup.sh`` installs from the
+  zip's ``requirements.txt``), and
 * the assignment's support files (``data_utils``, ``solver``...),
 
 with the same words (``refusal``). Grading computes the set from its own
