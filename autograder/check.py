@@ -125,7 +125,8 @@ def _points_problems(assignment: Assignment, cells: list[Cell], outcomes: list[A
 def _reference_outcomes(assignment: Assignment) -> tuple[list[Any], list[str]]:
     """Run the suite in-process against the reference: (outcomes, problems)."""
     from autograder.grading import run_suite
-    from autograder.pytest_plugin import LocalNamespace, reference_module_for
+    from autograder.local_namespace import LocalNamespace
+    from autograder.rules import reference_module_for
 
     reference = reference_module_for(assignment.suite)
     plugin = run_suite(assignment, LocalNamespace(vars(reference)))

@@ -117,7 +117,7 @@ def correct_alternatives(assignment: Assignment) -> dict[str, tuple[str, str]]:
     Each value is (grade_id, cell source). Raises UnusableInput when the module cannot
     be imported or ``CORRECT`` is not of that form."""
     from autograder.errors import UnusableInput
-    from autograder.pytest_plugin import reference_module_for
+    from autograder.rules import reference_module_for
 
     path = assignment.alternatives
     if not path.is_file():

@@ -20,10 +20,10 @@ from autograder.sandbox.imports import importable
 from autograder.sandbox.process import Limits, SandboxUnavailable, detect_isolation
 from autograder.sandbox.session import SandboxNamespace, StudentSession
 
-if TYPE_CHECKING:  # pytest is imported only once the student process is launched (see _grade)
+if TYPE_CHECKING:  # pytest is imported only when a suite must be collected (see SuiteRunner)
     import pytest
 
-    from autograder.pytest_plugin import GradingPlugin
+    from autograder.rules import GradingRules
 
 INI_FILE = Path(__file__).with_name("pytest_grading.ini")
 # pytest's built-in plugins a hidden suite has no use for; each costs start-up time.
@@ -85,7 +85,7 @@ def _pytest_args(assignment: Assignment) -> list[str]:
 
 
 def run_suite(assignment: Assignment, namespace: Any, limits: Limits | None = None,
-              only_tasks: frozenset[str] | None = None) -> GradingPlugin:
+              only_tasks: frozenset[str] | None = None) -> GradingRules:
     """Run the hidden suite in-process with ``namespace`` as the student fixture
     (only the tests of ``only_tasks``, if given).
 
@@ -120,7 +120,8 @@ def _suite_stamp(assignment: Assignment) -> list[list[Any]]:
     (path, modification time, size); the same stamp means the same collection."""
     files = set(assignment.reference_package.rglob("*.py")) | set(assignment.suite.parent.glob("*.py"))
     platform = Path(__file__).parent
-    files |= {platform / "pytest_plugin.py", platform / "suite.py", platform / "exam" / "fixtures.py"}
+    files |= {platform / name for name in ("pytest_plugin.py", "rules.py", "suite.py", "pytest_stand_in.py",
+                                          "exam/fixtures.py", "exam/checking.py")}
     stamp = []
     for path in sorted(files):
         try:
@@ -142,23 +143,27 @@ class SuiteRunner:
     other suite runs through pytest's own per-test protocol on the collected items."""
 
     def __init__(self, assignment: Assignment, stamp: Any, *, plain: bool = True):
-        from autograder import pytest_plugin, suite
-        from autograder.pytest_plugin import GradingPlugin
+        from autograder import suite
+        from autograder.rules import GradingRules, reference_module_for
 
         self.assignment = assignment
         self.stamp = stamp
         if _stamps_seen.setdefault(assignment.suite, stamp) != stamp:
             _forget_suite_modules(assignment)  # the suite changed on disk since this process loaded it
             _stamps_seen[assignment.suite] = stamp
-        self.plugin = GradingPlugin(None, pytest_plugin.reference_module_for(assignment.suite),
-                                    hidden_visibility=assignment.hidden_visibility,
-                                    function_budget_s=assignment.limits.function_budget_s)
+        reference = reference_module_for(assignment.suite)
         self.items: list[pytest.Item] | None = None
         self.plain: list[suite.PlainTest] | None = suite.load_manifest(assignment.suite, stamp) if plain else None
         self.why_not_plain = "" if plain else "asked for pytest's own protocol"
         self.collection_errors: list[str] = []
+        self.plugin = GradingRules(None, reference, hidden_visibility=assignment.hidden_visibility,
+                                   function_budget_s=assignment.limits.function_budget_s)
         if self.plain is not None:
-            return
+            return  # a cold grader that imports no pytest at all (``autograder.pytest_stand_in``)
+        from autograder.pytest_plugin import GradingPlugin
+
+        self.plugin = GradingPlugin(None, reference, hidden_visibility=assignment.hidden_visibility,
+                                    function_budget_s=assignment.limits.function_budget_s)
         try:
             config = self._collect()
         except Exception:  # pytest internals differ: fall back to pytest.main per submission
@@ -174,7 +179,9 @@ class SuiteRunner:
         from _pytest.main import Session
 
         from autograder import pytest_plugin
+        from autograder.pytest_stand_in import forget_stand_in_modules
 
+        forget_stand_in_modules()
         os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
         sink = io.StringIO()
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
@@ -187,8 +194,8 @@ class SuiteRunner:
         self.collection_errors = list(self.plugin.collection_errors)
         return config
 
-    def run(self, namespace: Any, limits: Limits, only_tasks: frozenset[str] | None = None) -> GradingPlugin:
-        from autograder.pytest_plugin import GradingPlugin
+    def run(self, namespace: Any, limits: Limits, only_tasks: frozenset[str] | None = None) -> GradingRules:
+        from autograder.rules import GradingRules
 
         plugin = self.plugin
         if self.plain is None and (self.items is None or self.collection_errors):
@@ -203,7 +210,7 @@ class SuiteRunner:
                         plugin.run_plain(test)
             else:
                 self._run_items(only_tasks)
-        result = GradingPlugin(namespace, plugin.reference, hidden_visibility=plugin.hidden_visibility)
+        result = GradingRules(namespace, plugin.reference, hidden_visibility=plugin.hidden_visibility)
         result.outcomes, result.instructor_notes = plugin.outcomes, plugin.instructor_notes
         plugin.reset(None)
         return result
@@ -212,7 +219,7 @@ class SuiteRunner:
         """Through pytest's own protocol, item by item (a suite that needs pytest's machinery)."""
         from _pytest.runner import runtestprotocol
 
-        from autograder.pytest_plugin import marker_task
+        from autograder.suite import marker_task
 
         assert self.items is not None
         items = [i for i in self.items if only_tasks is None or marker_task(i) in only_tasks]
@@ -238,12 +245,14 @@ def _forget_suite_modules(assignment: Assignment) -> None:
             del sys.modules[name]
 
 
-def _run_suite_once(assignment: Assignment, namespace: Any, limits: Limits) -> GradingPlugin:
+def _run_suite_once(assignment: Assignment, namespace: Any, limits: Limits) -> GradingRules:
     import pytest
 
     from autograder import pytest_plugin
     from autograder.pytest_plugin import GradingPlugin
+    from autograder.pytest_stand_in import forget_stand_in_modules
 
+    forget_stand_in_modules()
     reference = pytest_plugin.reference_module_for(assignment.suite)
     plugin = GradingPlugin(namespace, reference, hidden_visibility=assignment.hidden_visibility,
                            function_budget_s=limits.function_budget_s)

@@ -26,6 +26,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -182,8 +183,6 @@ def _plain_test(item: Any) -> tuple[PlainTest | None, str]:
 def parametrized_values(function: Any, indices: dict[str, int]) -> dict[str, Any] | None:
     """``{argname: value}`` picked by ``indices`` from the function's ``@pytest.mark.parametrize``
     marks (what pytest gives the test); None when they cannot say (indirect, generators)."""
-    from _pytest.mark.structures import ParameterSet
-
     values: dict[str, Any] = {}
     for mark in getattr(function, "pytestmark", []):
         if mark.name != "parametrize":
@@ -196,7 +195,7 @@ def parametrized_values(function: Any, indices: dict[str, int]) -> dict[str, Any
         if not names or names[0] not in indices or not isinstance(argvalues, (list, tuple)):
             return None
         entry = argvalues[indices[names[0]]]
-        if isinstance(entry, ParameterSet):
+        if _is_param(entry):
             row = tuple(entry.values)
         else:
             row = (entry,) if len(names) == 1 else tuple(entry)
@@ -204,6 +203,15 @@ def parametrized_values(function: Any, indices: dict[str, int]) -> dict[str, Any
             return None
         values.update(zip(names, row))
     return values
+
+
+def _is_param(entry: Any) -> bool:
+    """Whether ``entry`` of a parametrize list is a ``pytest.param(...)``: pytest's own, or the
+    stand-in's (a suite imported without pytest, ``autograder.pytest_stand_in``)."""
+    from autograder.pytest_stand_in import StandInParam
+
+    structures = sys.modules.get("_pytest.mark.structures")  # loaded if pytest made ``entry``
+    return isinstance(entry, StandInParam) or (structures is not None and isinstance(entry, structures.ParameterSet))
 
 
 # ------------------------------------------------------------------ the manifest
@@ -231,27 +239,34 @@ def write_manifest(suite: Path, stamp: Any, tests: list[PlainTest]) -> None:
 
 
 def _pytest_version() -> str:
-    import pytest
+    from _pytest._version import version  # pytest's version, without importing pytest
 
-    return str(pytest.__version__)
+    return str(version)
 
 
 def load_manifest(suite: Path, stamp: Any) -> list[PlainTest] | None:
     """The plain tests kept for ``suite`` when nothing changed since (same ``stamp``, Python
-    and pytest), with their functions from the test module imported now; None otherwise."""
+    and pytest), with their functions from the test module imported now; None otherwise.
+
+    The test module is imported under ``autograder.pytest_stand_in`` unless pytest is imported
+    already: a cold grader never imports pytest."""
+    from autograder.pytest_stand_in import forget_stand_in_modules, standing_in
+
     try:
         with open(manifest_path(suite), encoding="utf-8") as handle:
             body = json.load(handle)
         if (body.get("format") != MANIFEST_FORMAT or body.get("stamp") != json.loads(json.dumps(stamp))
-                or body.get("python") != sys.version or body.get("file") != str(suite.resolve())):
+                or body.get("python") != sys.version or body.get("file") != str(suite.resolve())
+                or body.get("pytest") != _pytest_version()):
             return None
-        module = importlib.import_module(body["module"])
-        if body.get("pytest") != _pytest_version():
-            return None
+        with standing_in(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pytest's "unknown mark": its collection registered ours
+            module = importlib.import_module(body["module"])
         if Path(getattr(module, "__file__", "") or "").resolve() != suite.resolve():
-            return None
+            raise LookupError(body["module"])
         return [_from_manifest(module, entry) for entry in body["tests"]]
     except Exception:  # noqa: BLE001 - anything amiss: collect with pytest, which reports it properly
+        forget_stand_in_modules()
         return None
 
 

@@ -146,9 +146,9 @@ def _init_worker(assignment: Assignment, parent: int) -> None:
     if os.getppid() != parent:  # the parent died before we could ask to follow it
         os._exit(1)
     slot, handle = claim_slot()
-    from autograder import grading, pytest_plugin
+    from autograder import grading, rules
 
-    pytest_plugin.reference_module_for(assignment.suite)  # import the reference once
+    rules.reference_module_for(assignment.suite)  # import the reference once
     grading.source_notebook(assignment)
     _install_timers()
     os.environ.setdefault("AUTOGRADER_ZYGOTE", "1")  # fork student processes from a warmed zygote (namespaces level)

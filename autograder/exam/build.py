@@ -117,7 +117,7 @@ def untimed_message(path: Path, column: str, course: Any, exam: str, untimed: li
 
 def load_spec(assignment: Any) -> ExamSpec:
     """``EXAM`` of the exam's hidden reference package (``reference/<exam>/``)."""
-    from autograder.pytest_plugin import reference_module_for
+    from autograder.rules import reference_module_for
 
     module = reference_module_for(assignment.suite)
     spec = getattr(module, "EXAM", None)

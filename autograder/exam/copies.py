@@ -459,7 +459,7 @@ def sittings_of(course: Any, exam: str, issued: dict[str, IssuedExam]) -> dict[s
 
 def authoring_sample(spec: ExamSpec, wanted: int) -> dict[str, IssuedExam]:
     """``wanted`` public authoring-space variants (never a student's), to judge distinctiveness of a small class."""
-    from autograder.exam.fixtures import AUTHORING_KEY
+    from autograder.exam.checking import AUTHORING_KEY
     from autograder.exam.variants import Student, issue_exam
 
     return {f"A{i}": issue_exam(spec, AUTHORING_KEY, Student(f"A{i}"), space="authoring") for i in range(max(0, wanted))}
@@ -467,7 +467,7 @@ def authoring_sample(spec: ExamSpec, wanted: int) -> dict[str, IssuedExam]:
 
 def authoring_questions(spec: ExamSpec, question: str, wanted: int) -> dict[str, IssuedQuestion]:
     """``question`` of the first ``wanted`` :func:`authoring_sample` variants (the same draws, one question)."""
-    from autograder.exam.fixtures import AUTHORING_KEY
+    from autograder.exam.checking import AUTHORING_KEY
     from autograder.exam.variants import issue_question
 
     q = spec.question(question)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.exam import render
-from autograder.exam.fixtures import grading_variant
+from autograder.exam.checking import grading_variant
 from autograder.exam.questions import ExamSpec
 from autograder.exam.variants import IssuedExam, normalize_sid
 from autograder.results import GradingResult

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.exam import render
-from autograder.exam.fixtures import ExamCheck
+from autograder.exam.checking import ExamCheck
 from autograder.exam.questions import Function
 from autograder.exam.render import key_shown
 from autograder.exam.variants import Student, issue_exam, load_secret

@@ -2,7 +2,7 @@
 
 ``batchnorm_forward`` is the coding question's reference. ``EXAM`` (from ``questions``) lists the
 questions. The answer variables below (``q1_grad``, ...) are the key of the *authoring* variant
-(see ``autograder.exam.fixtures``), so ``pytest reference/midterm/`` grades this module as a
+(see ``autograder.exam.checking``), so ``pytest reference/midterm/`` grades this module as a
 perfect submission; real students are graded against their own issued variant.
 """
 
@@ -27,7 +27,7 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: f
 
 
 def _authoring_key() -> dict:
-    from autograder.exam.fixtures import authoring_variant
+    from autograder.exam.checking import authoring_variant
 
     return authoring_variant(EXAM).answers_as_student()
 
