@@ -75,6 +75,23 @@ def test_sys_exit_cell_is_reported_and_the_next_cell_runs(assignments, perfect_n
     assert any("sys.exit" in p for p in result.problems)
 
 
+def test_the_student_python_has_the_site_packages_and_builtins_a_notebook_expects(assignments, perfect_notebooks, grade):
+    """The student process starts without ``site`` (``python -I -S``, a quarter faster): it still
+    imports the installed packages, has exit(), quit() and help(), and runs no .pth code (the
+    editable install's import hook) and sees no course folder."""
+    nb = copy.deepcopy(perfect_notebooks["hw1"])
+    probe = ("import builtins, sys, matplotlib\n"
+             "print('PROBE', sys.flags.no_site, all(hasattr(builtins, n) for n in ('exit', 'quit', 'help', 'copyright')),\n"
+             "      any('editable' in type(f).__name__.lower() for f in sys.meta_path),\n"
+             f"      any(p.startswith({str(assignments['hw1'].course_root)!r}) for p in sys.path if 'site-packages' not in p))\n")
+    nb["cells"].insert(2, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": probe})
+    nb["cells"].insert(3, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": "exit()\n"})
+    result = grade(assignments["hw1"], nb)
+    assert result.score == 100
+    assert "PROBE 1 True False False" in result.stdout
+    assert any("exit" in p for p in result.problems), result.problems
+
+
 def test_solutions_pasted_into_a_fresh_notebook_without_metadata(assignments, grade):
     """No nbgrader metadata at all: one import cell plus the functions, split and reordered."""
     sources = list(solution_sources(assignments["hw1"]).values())

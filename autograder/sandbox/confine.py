@@ -24,13 +24,12 @@ Plain ``ctypes`` and the three Landlock system calls: no compiled extension.
 import ctypes
 import errno
 import os
-import platform
 import stat
 import struct
 import sys
 
 # ---------------------------------------------------------------- system call numbers
-_ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(platform.machine().lower())
+_ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(os.uname().machine.lower())
 # asm-generic numbering for the newer calls is the same on both architectures
 SYSCALLS = {
     "x86_64": {
@@ -108,7 +107,7 @@ class ConfinementError(OSError):
 def _syscall(name, *args):
     number = SYSCALLS.get(_ARCH, {}).get(name)
     if number is None:
-        raise ConfinementError(errno.ENOSYS, f"{name}: not known on {platform.machine()}")
+        raise ConfinementError(errno.ENOSYS, f"{name}: not known on {os.uname().machine}")
     result = _libc.syscall(ctypes.c_long(number), *args)
     if result < 0:
         code = ctypes.get_errno()
@@ -250,7 +249,7 @@ class _SockFprog(ctypes.Structure):
 def apply_seccomp():
     """Install the filter on every thread of this process (TSYNC). Raises ConfinementError."""
     if _ARCH not in AUDIT_ARCH:
-        raise ConfinementError(errno.ENOSYS, f"no seccomp filter for {platform.machine()}")
+        raise ConfinementError(errno.ENOSYS, f"no seccomp filter for {os.uname().machine}")
     program = seccomp_program()
     buffer = ctypes.create_string_buffer(program, len(program))
     fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))

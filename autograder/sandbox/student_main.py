@@ -385,6 +385,19 @@ def _apply_limits(config):
         cap(resource.RLIMIT_NPROC, limits.get("max_processes", 64))
 
 
+def _add_site_paths(config):
+    """The site directories the grader's ``site`` found (``process.site_paths``): this process
+    runs without ``site`` (``python -I -S``)."""
+    import site  # its module only: without -S it would also run every .pth file's code
+
+    for path in config.get("site_paths", []):
+        if path not in sys.path:
+            sys.path.append(path)
+    site.setquit()  # exit(), quit(), help() and copyright as a notebook knows them
+    site.setcopyright()
+    site.sethelper()
+
+
 def _strip_grader_paths(config):
     """Drop the course's folders from sys.path (editable installs put them there)."""
     hidden = [os.path.abspath(p) for p in config.get("strip_paths", [])]
@@ -404,6 +417,7 @@ def main():
     config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     try:
         _apply_limits(config)
+        _add_site_paths(config)
         _strip_grader_paths(config)
         protocol = _load_protocol()
         applied = confine_self(config)

@@ -18,7 +18,6 @@ start a process per submission as before.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import importlib.util
 import json
 import marshal
@@ -71,6 +70,7 @@ def launcher_for(slot: int, isolation: Isolation) -> "ZygoteLauncher | None":
         return None
     launcher = _launchers.get(slot)
     if launcher is None or launcher.closed:
+        _close_in_pool_workers()
         launcher = _launchers[slot] = ZygoteLauncher(slot, isolation)
     return launcher
 
@@ -82,14 +82,21 @@ def close_all() -> None:
     _launchers.clear()
 
 
+_finalizer_registered_in: int | None = None
+"""The process whose multiprocessing finalizers close the launchers (see below)."""
+
+
 def _close_in_pool_workers() -> None:
-    """multiprocessing's workers end with os._exit (no atexit), but run these finalizers."""
+    """multiprocessing's workers end with os._exit (no atexit), but run its finalizers: in such
+    a worker (multiprocessing is imported), register one that closes the launchers, once per
+    process. A single grade never imports multiprocessing for this."""
+    global _finalizer_registered_in
+    if "multiprocessing" not in sys.modules or _finalizer_registered_in == os.getpid():
+        return
     from multiprocessing import util
 
     util.Finalize(None, close_all, exitpriority=100)
-
-
-_close_in_pool_workers()
+    _finalizer_registered_in = os.getpid()
 
 
 class ZygoteDied(RuntimeError):
@@ -122,6 +129,8 @@ def add_bytecode(workdir: Path, uid: int) -> None:
     cache = workdir / "__pycache__"
     for source in sorted(workdir.glob("*.py")):
         data = source.read_bytes()
+        import hashlib  # here: OpenSSL takes a few ms to load, and a single grade has no zygote
+
         key = (source.name, hashlib.sha256(data).digest())
         if key not in _bytecode:
             _bytecode[key] = checked_pyc(data, f"{INSIDE_HOME}/{source.name}")
