@@ -128,6 +128,22 @@ def test_first_try_reuses_this_environment_and_the_second_only_runs_run_autograd
     assert "reusing" in second.stdout and "setup.sh completed" not in second.stdout
     assert "What the student sees: 0 / 100" in second.stdout  # the new submission, graded
     assert (root / "venv" / tryenv.STAMP_NAME).stat().st_mtime_ns == venv_stamp and numpy_init.is_file()
+    assert_setup_kept_the_collection(root)
+
+
+def assert_setup_kept_the_collection(root: Path) -> None:
+    """setup.sh kept the hidden suite's collection, with the stamp the container's grader computes:
+    a cold grade there imports neither pytest nor its collection (``autograder.suite``)."""
+    manifest = root / "source/reference/hw1/__pycache__/autograder-collected.json"
+    setup_completed = (root / ".autograder-try.json").stat().st_mtime_ns  # recorded before run_autograder
+    assert manifest.stat().st_mtime_ns <= setup_completed, "kept by the first grade, not by setup.sh"
+    kept = json.loads(manifest.read_text())
+    probe = ("import json; from pathlib import Path; from autograder import grading; "
+             "from autograder.assignment import load_assignment; "
+             "print(json.dumps(grading._suite_stamp(load_assignment('hw1', Path('course.yaml')))))")
+    stamp = subprocess.run([str(root / "venv/bin/python"), "-c", probe], cwd=root / "source",
+                           capture_output=True, text=True, check=True).stdout
+    assert kept["stamp"] == json.loads(stamp) and str(root / "source") in kept["file"]
 
 
 def test_a_changed_course_is_laid_out_again_not_served_stale(scratch: Path, notebooks) -> None:

@@ -91,6 +91,10 @@ fi
     || say "could not precompile the platform; grading compiles it each run"
 (cd "$SOURCE" && "$VENV/bin/python" -m autograder.sandbox.imports) \
     || say "could not list the installed modules; grading lists them each run"
+# The hidden suite's collection, kept beside it (autograder/suite.py): a grade then imports
+# neither pytest nor its collection, about a third of a cold grade.
+(cd "$SOURCE" && "$VENV/bin/python" -m autograder.grading "__ASSIGNMENT__") \
+    || say "could not keep the hidden suite's collection; each grade collects it"
 
 # 3. The unprivileged user the sandbox runs student code as (uid 61000 + slot).
 if command -v useradd >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
