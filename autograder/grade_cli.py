@@ -46,7 +46,7 @@ def format_feedback(result: GradingResult) -> str:
 def run(args: argparse.Namespace) -> int:
     from autograder import phases
     from autograder.assignment import load_assignment
-    from autograder.grading import grade_submission
+    from autograder.grading import grade_submission, prelaunch
 
     phases.mark("imports")
 
@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         import os
 
         os.environ["AUTOGRADER_ISOLATION"] = args.isolation  # read by the sandbox's detect_isolation()
+    prelaunch(assignment)  # the student process starts while the rest loads
     try:
         result = grade_submission(assignment, args.submission)
     except Exception as exc:  # the grader's own fault: still write a results file that says so

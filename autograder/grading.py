@@ -3,6 +3,7 @@ hidden pytest suite in this (the grader's) process against it, collect results."
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
@@ -265,6 +266,61 @@ def _run_suite_once(assignment: Assignment, namespace: Any, limits: Limits) -> G
     return plugin
 
 
+_prelaunched: dict[tuple[Path, int], tuple[tuple[Any, ...], StudentSession]] = {}
+"""Student processes started ahead of their grade (:func:`prelaunch`): (suite, slot) -> (what
+they were started with, the session)."""
+
+
+def _launch_terms(assignment: Assignment, slot: int, limits: Limits) -> tuple[Any, ...]:
+    """What a student process is started with, for ``assignment``: a prelaunched process
+    serves a grade only if these are the same."""
+    return (limits, slot, detect_isolation(), (str(assignment.course_root),), assignment.support_files,
+            importable(assignment.support_files))
+
+
+def prelaunch(assignment: Assignment, *, slot: int = 0, limits: Limits | None = None) -> None:
+    """Start the student process of the next grade of ``assignment`` now, before its notebook
+    is even read: it sets up its sandbox and imports numpy while this process does the rest
+    of its start-up (a cold command: ``autograder grade``, ``exam grade``, a Gradescope run).
+    The next ``grade_submission`` of ``assignment`` in ``slot`` with the same limits runs its
+    cells there; any other grade starts its own. No student code runs before the cells are sent."""
+    limits = limits or assignment.limits
+    terms = _launch_terms(assignment, slot, limits)
+    isolation = terms[2]
+    if isolation.level == "unavailable" or (assignment.suite, slot) in _prelaunched:
+        return
+    session = StudentSession([], limits, slot=slot, isolation=isolation, strip_paths=terms[3],
+                             support_files=assignment.support_files, imports=terms[5])
+    if session.launcher is not None:  # a zygote forks warm processes: nothing to gain
+        return
+    try:
+        ensure_sandbox_bytecode()
+        session.prelaunch()
+    except SandboxUnavailable:
+        session.close()
+        return  # the grade itself starts one, and reports why it cannot
+    _prelaunched[(assignment.suite, slot)] = (terms, session)
+    phases.mark("student process launched")
+
+
+def _prelaunched_session(assignment: Assignment, slot: int, limits: Limits) -> StudentSession | None:
+    """The session :func:`prelaunch` started for this grade, if it was started the same way."""
+    terms, session = _prelaunched.pop((assignment.suite, slot), (None, None))
+    if session is None:
+        return None
+    if terms != _launch_terms(assignment, slot, limits) or session.process is None or not session.process.alive:
+        session.close()
+        return None
+    return session
+
+
+@atexit.register
+def _close_prelaunched() -> None:
+    for _, session in _prelaunched.values():
+        session.close()
+    _prelaunched.clear()
+
+
 def grade_submission(assignment: Assignment, submission: Path, *, slot: int = 0,
                      limits: Limits | None = None, only_tasks: frozenset[str] | None = None) -> GradingResult:
     """Grade one notebook file. Never raises for a bad submission: problems
@@ -305,19 +361,23 @@ def _grade(assignment: Assignment, submission: Path, slot: int, limits: Limits |
     isolation = detect_isolation()
     result = GradingResult(assignment=assignment.name, isolation=f"{isolation.level} ({isolation.description})")
     session: StudentSession | None = None
+    prelaunched = _prelaunched_session(assignment, slot, limits)
     try:
         notebook = read_notebook(Path(submission))
     except UnusableInput as exc:
+        if prelaunched is not None:
+            prelaunched.close()
         result.problems.append(str(exc))
         result.unusable = True
         namespace: Any = UnreadableSubmission(f"Your submission could not be graded: {exc}")
     else:
         plan = plan_cells(notebook, source_notebook(assignment))
         result.problems.extend(plan.notes)
-        session = StudentSession(plan.cells, limits, slot=slot, isolation=isolation,
-                                 strip_paths=(str(assignment.course_root),),
-                                 support_files=assignment.support_files, stubs=released_stubs(assignment),
-                                 imports=importable(assignment.support_files))
+        session = prelaunched or StudentSession([], limits, slot=slot, isolation=isolation,
+                                                strip_paths=(str(assignment.course_root),),
+                                                support_files=assignment.support_files,
+                                                imports=importable(assignment.support_files))
+        session.cells, session.stubs = plan.cells, released_stubs(assignment)
         namespace = SandboxNamespace(session)
     try:
         if session is not None:

@@ -162,15 +162,18 @@ def _gradescope(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
+    from autograder.grading import prelaunch
+
+    assignment, course, db = _load(args)
+    prelaunch(assignment)  # the student process starts while the rest (numpy, the variant, the suite) loads
+    from autograder.exam import store
     from autograder.exam.build import load_spec, student_extra
     from autograder.exam.gradescope import exam_template
     from autograder.exam.grade import grade_exam
-    from autograder.exam import store
     from autograder.exam.windows import decide, parse_accommodation, window_for
     from autograder.gradescope.metadata import parse_time
     from autograder.results import to_gradescope, write_results_json
 
-    assignment, course, db = _load(args)
     spec = load_spec(assignment)
     from autograder.exam.copies import class_index
     from autograder.exam.variants import normalize_sid

@@ -141,7 +141,7 @@ def _harden(root: Path) -> None:
 def grade(root: Path, assignment_name: str, started: float) -> int:
     from autograder.assignment import load_assignment
     from autograder.course import load_course
-    from autograder.grading import grade_submission
+    from autograder.grading import grade_submission, prelaunch
     from autograder.gradescope.build import ROSTER_NAME
     from autograder.results import to_gradescope, write_results_json
     from autograder.validate import optional_courses
@@ -152,6 +152,7 @@ def grade(root: Path, assignment_name: str, started: float) -> int:
     _harden(root)
     course = load_course(course_file)
     assignment = load_assignment(assignment_name, course_file)
+    prelaunch(assignment)  # the student process starts while the metadata, the suite (and an exam's variant) load
     meta = load_metadata(root / "submission_metadata.json")
     for problem in meta.problems:
         print(f"metadata: {problem}")

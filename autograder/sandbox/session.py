@@ -120,12 +120,19 @@ class StudentSession:
         self._workdir: Path | None = None
 
     # ------------------------------------------------------------ lifecycle
+    def prelaunch(self) -> None:
+        """Start the student process without waiting for it and without cells (``cells`` may
+        still be set): it sets up its sandbox and imports numpy while the grader does the rest."""
+        if self.process is None and self.launcher is None:
+            self._spawn(wait=False)
+
     def launch(self) -> None:
-        """Start the student process without waiting for it, so that it confines itself,
-        imports numpy and runs the notebook's cells while the grader loads the hidden
-        suite; ``start`` waits for it and collects what each cell did."""
+        """Start the student process without waiting for it (if ``prelaunch`` did not), so that
+        it confines itself, imports numpy and runs the notebook's cells while the grader loads
+        the hidden suite; ``start`` waits for it and collects what each cell did."""
         if self.process is None:
             self._spawn(wait=False)
+        if self.generation == 1 and self._cells_sent_at is None:
             self._cells_sent_at = self._send_cells(0, at_most=PRESEND_BYTES)
 
     def start(self) -> None:
