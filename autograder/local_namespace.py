@@ -38,12 +38,23 @@ class LocalNamespace:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        if name not in self._ns:
+        if name not in self._ns and not self._lazy(name):
             raise StudentMissing(f"Your notebook does not define `{name}`.")
         value = self._ns[name]
         if callable(value):
             return _LocalCallable(self, name, value)
         return copy.deepcopy(value)
+
+    def _lazy(self, name: str) -> bool:
+        """A module's attribute made on first use (its ``__getattr__``, PEP 562), now in the namespace."""
+        make = self._ns.get("__getattr__")
+        if not callable(make):
+            return False
+        try:
+            self._ns[name] = make(name)
+        except AttributeError:
+            return False
+        return True
 
     def ref(self, name: str) -> Any:
         """The student's own global ``name``, to pass as an argument."""

@@ -95,17 +95,25 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from autograder.exam.variants import SecretUnavailable
-    from autograder.exam.windows import AccommodationError, SittingTimesMissing
-
     if getattr(args, "action", None) is None:
         print(__doc__)
         return 2
     try:
         return int(ACTIONS[args.action](args) or 0)
-    except (UnusableInput, SecretUnavailable, KeyError, SittingTimesMissing, AccommodationError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) and exc.args else exc}", file=sys.stderr)
         return 2
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """What a command reports as a one-line error (imported only then: ``exam.variants`` imports
+    numpy, which ``exam grade`` loads while the student process starts)."""
+    from autograder.exam.variants import SecretUnavailable
+    from autograder.exam.windows import AccommodationError, SittingTimesMissing
+
+    return (UnusableInput, SecretUnavailable, KeyError, SittingTimesMissing, AccommodationError)
 
 
 def _secret(args: argparse.Namespace) -> int:

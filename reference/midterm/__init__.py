@@ -1,9 +1,9 @@
 """Hidden reference of the midterm.
 
 ``batchnorm_forward`` is the coding question's reference. ``EXAM`` (from ``questions``) lists the
-questions. The answer variables below (``q1_grad``, ...) are the key of the *authoring* variant
-(see ``autograder.exam.checking``), so ``pytest reference/midterm/`` grades this module as a
-perfect submission; real students are graded against their own issued variant.
+questions. The answer variables (``q1_grad``, ...; made on first use, by ``__getattr__``) are the key of the
+*authoring* variant (see ``autograder.exam.checking``), so ``pytest reference/midterm/`` grades this
+module as a perfect submission; real students are graded against their own issued variant.
 """
 
 from __future__ import annotations
@@ -32,4 +32,9 @@ def _authoring_key() -> dict:
     return authoring_variant(EXAM).answers_as_student()
 
 
-globals().update(_authoring_key())
+def __getattr__(name: str):  # the authoring key, made when first asked for: grading a student never needs it
+    key = _authoring_key()
+    globals().update(key)
+    if name in key:
+        return key[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
