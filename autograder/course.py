@@ -601,13 +601,27 @@ def find_course_file(start_dir: str | os.PathLike[str] | None = None) -> Path:
     )
 
 
+_loaded: dict[tuple[str, str], Course] = {}
+"""Courses parsed by this process: (resolved path, text) -> the (frozen) course."""
+
+
 def load_course(path: str | os.PathLike[str] | None = None) -> Course:
-    """Read, validate and return the course at ``path`` (default: ``find_course_file()``)."""
+    """Read, validate and return the course at ``path`` (default: ``find_course_file()``); the
+    same text at the same path, parsed before by this process, gives the same course at once."""
     path = Path(path) if path is not None else find_course_file()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CourseConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    key = (str(path.resolve()), text)
+    if key not in _loaded:
+        if len(_loaded) >= 8:
+            _loaded.clear()
+        _loaded[key] = _parse(path, text)
+    return _loaded[key]
+
+
+def _parse(path: Path, text: str) -> Course:
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:

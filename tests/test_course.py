@@ -193,3 +193,17 @@ def test_hidden_tests_can_be_shown_after_the_due_date(tmp_path):
     assert [t["visibility"] for t in to_gradescope(result)["tests"] if t["name"].endswith("test_x")] == ["after_due_date"]
     with pytest.raises(CourseConfigError, match="after_due_date"):
         load_course(course_with(tmp_path, {"hidden_test_visibility: after_published": "hidden_test_visibility: later"}))
+
+
+def test_a_course_read_twice_is_parsed_once_and_any_change_is_read_again(tmp_path):
+    """One command reads course.yaml more than once (the assignment, then the course): the same
+    text gives the same course without parsing it again; a change of one character, even within
+    the file system's timestamp granularity and at the same size, is read again."""
+    text = COURSE_YAML.read_text()
+    path = tmp_path / "course.yaml"
+    path.write_text(text)
+    first = load_course(path)
+    assert load_course(path) is first
+    path.write_text(text.replace("per_student: 3 ", "per_student: 4 ", 1))
+    changed = load_course(path)
+    assert changed is not first and changed.late_days.per_student == 4 and first.late_days.per_student == 3
