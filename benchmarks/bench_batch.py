@@ -84,6 +84,8 @@ def children_cpu() -> float:
 def run_ours(name: str, export: Path, jobs: int, work: Path) -> tuple[float, float, dict[str, float], list[float]]:
     """(wall seconds, CPU seconds of all its processes, median split, scores by key)."""
     db, out = work / f"gb-{jobs}.sqlite", work / f"out-{jobs}.csv"
+    for stale in (db, out, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)  # a fresh gradebook each run: a kept one would skip every unchanged submission
     cmd = [str(BIN / "autograder"), "batch", name, str(export), "--jobs", str(jobs), "--db", str(db),
            "--csv", str(out), "--no-progress", "--course", str(ROOT / "course.yaml")]
     cpu = children_cpu()
