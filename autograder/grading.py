@@ -300,7 +300,7 @@ def prelaunch(assignment: Assignment, *, slot: int = 0, limits: Limits | None = 
         session.close()
         return  # the grade itself starts one, and reports why it cannot
     _prelaunched[(assignment.suite, slot)] = (terms, session)
-    phases.mark("student process launched")
+    phases.mark("student launched")
 
 
 def _prelaunched_session(assignment: Assignment, slot: int, limits: Limits) -> StudentSession | None:

@@ -187,3 +187,23 @@ def test_adversarial_suite_at_level(level: str, as_other_user: bool) -> None:
         assert " passed" in done.stdout and "skipped" not in done.stdout.splitlines()[-1]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_an_interpreter_started_by_a_path_with_dot_dot_still_grades(tmp_path: Path, perfect_notebooks) -> None:
+    """``cd source && ../venv/bin/python -m ...`` gives ``sys.executable`` a ``..`` whose first part
+    the sandbox does not bind: the student process is started by the normalized path."""
+    import subprocess
+    import sys
+
+    from autograder.samples import write_notebook
+
+    notebook = write_notebook(perfect_notebooks["hw1"], tmp_path / "hw1.ipynb")
+    python = Path(sys.executable)
+    venv = python.parent.parent
+    sibling = next(p for p in sorted(venv.parent.iterdir()) if p.is_dir() and p != venv)  # not bound in the sandbox
+    relative = Path("..") / venv.name / python.parent.name / python.name  # Python keeps it as cwd + "/../..."
+    assert (sibling / relative).exists()
+    done = subprocess.run([str(relative), "-m", "autograder.cli", "grade", "hw1", str(notebook), "--quiet",
+                           "--course", str(ROOT / "course.yaml")],
+                          cwd=sibling, capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip().endswith("100 / 100"), done.stdout + done.stderr

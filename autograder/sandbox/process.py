@@ -415,7 +415,7 @@ class StudentProcess:
                              "confine": confinement(self.isolation, inside),
                              "imports": None if self.imports is None else list(self.imports),
                              "site_paths": list(site_paths())})
-        python = sys.executable
+        python = os.path.abspath(sys.executable)  # normalized: a "../" in it may not exist inside the sandbox
         if self.isolation.namespaced:
             home = INSIDE_HOME
             env = student_environment(home)

@@ -204,7 +204,7 @@ class ZygoteLauncher:
                "--bind", str(self.work_base), INSIDE_WORK_BASE, "--chdir", "/", "--clearenv"]
         for key, value in student_environment(INSIDE_HOME).items():
             cmd += ["--setenv", key, value]
-        return cmd + ["--", sys.executable, "-I", f"{INSIDE_SANDBOX_DIR}/zygote_main.py", str(control_fd)]
+        return cmd + ["--", os.path.abspath(sys.executable), "-I", f"{INSIDE_SANDBOX_DIR}/zygote_main.py", str(control_fd)]
 
     @property
     def running(self) -> bool:
