@@ -47,9 +47,25 @@ def crash():
 class Counter:
     def __init__(self, start):
         self.count = start
+        self.shadowed = "data"
     def bump(self):
         self.count += 1
         return self.count
+    def add(self, k):
+        return self.count + k
+    def fail(self, x):
+        return x / self.missing
+    def shadowed(self):
+        return "method"
+    def break_bump(self):
+        self.bump = np.zeros(2)
+
+class Slotted:
+    __slots__ = ("v",)
+    def __init__(self):
+        self.v = 1
+    def get(self):
+        return self.v
 
 double.tag = "tagged"
 data = np.arange(3.0)
@@ -91,8 +107,8 @@ def test_a_call_of_a_student_function_is_one_round_trip(sandbox) -> None:
     assert np.array_equal(student.double(x), 2 * x)
     assert sent == ["call"]  # not a fetch of `double`, then the call
     sent.clear()
-    assert student.Counter(3).bump() == 4  # the class by name; the method as before (fetch, call)
-    assert sent == ["call", "call", "call"]
+    assert student.Counter(3).bump() == 4  # the class by name, then its method by name
+    assert sent == ["call", "call"]
     sent.clear()
     assert student.define("lambda x: x + 1")(41) == 42  # a test's helper, defined and called at once
     assert sent == ["call"]
@@ -218,3 +234,34 @@ def test_cells_past_the_submissions_time_are_not_run(monkeypatch) -> None:
         assert second.message == "The submission used up its total time limit of 1 s; later tests were not run."
     finally:
         session.close()
+
+
+def test_a_method_call_is_one_round_trip_and_behaves_as_the_fetched_method(sandbox) -> None:
+    """``obj.method(x)`` calls the method by name in the student process (one round trip) when
+    the object's class defines it as a plain function: the same value, the same words when it
+    raises; a data attribute, or a method the instance shadows, is fetched as before."""
+    student, sent = sandbox
+    counter = student.Counter(3)
+    sent.clear()
+    assert counter.add(2) == 5 and counter.bump() == 4 and counter.add(2) == 6
+    assert sent == ["call"] * 3
+    sent.clear()
+    assert counter.count == 4 and counter.shadowed == "data"  # data, and data shadowing a method: fetched
+    assert sent == ["call", "call"]
+    assert student.Slotted().get() == 1
+    with pytest.raises(StudentError) as by_name:
+        counter.fail(1)
+    counter._methods = frozenset()  # the same call through a fetched bound method, as before
+    with pytest.raises(StudentError) as fetched:
+        counter.fail(1)
+    assert str(by_name.value) == str(fetched.value)
+    assert "`Counter.fail(1)` raised an error" in str(by_name.value) and "missing" in str(by_name.value)
+
+
+def test_a_method_passed_on_or_broken_by_the_student_behaves_as_fetched(sandbox) -> None:
+    student, sent = sandbox
+    counter = student.Counter(1)
+    assert student.apply(counter.add, 4) == 5  # passed as an argument: fetched, then sent back by reference
+    counter.break_bump()
+    with pytest.raises(StudentError, match="not callable"):  # the student's own object, the student's error
+        counter.bump()

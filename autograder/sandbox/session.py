@@ -31,6 +31,8 @@ MAX_FUNCTIONS = 2000
 PRESEND_BYTES = 60 * 1024
 """``launch`` sends the cells at once if the request fits in a pipe's buffer (64 KiB), so
 that the write never waits for the process, which is still starting."""
+MAX_METHODS = 200
+"""Most method names the student process may report for one object (``RemoteMethod``)."""
 
 
 @dataclass
@@ -357,8 +359,13 @@ class StudentSession:
         raise protocol.ProtocolError(f"cannot send a {type(value).__name__} to the student process")
 
     def _decode_ref(self, node: dict[str, Any]) -> Any:
-        return RemoteObject(self, int(node["id"]), str(node.get("type", "object"))[:80],
-                            bool(node.get("callable")), self.generation)
+        remote = RemoteObject(self, int(node["id"]), str(node.get("type", "object"))[:80],
+                              bool(node.get("callable")), self.generation)
+        methods = node.get("methods")
+        if (type(methods) is list and len(methods) <= MAX_METHODS
+                and all(type(m) is str and m.isidentifier() and len(m) <= 100 for m in methods)):
+            remote._methods = frozenset(methods)  # untrusted: it only decides when a method is resolved
+        return remote
 
     def request(self, header: dict[str, Any], *, what: str, args: tuple[Any, ...] = (),
                 kwargs: dict[str, Any] | None = None,
@@ -467,6 +474,8 @@ class RemoteObject:
         self._session, self._id, self._type = session, ref, type_name
         self._callable, self._generation = is_callable, generation
         self._name = type_name
+        self._methods: frozenset[str] = frozenset()
+        """The plain methods its class defines, as the student process said (``RemoteMethod``)."""
 
     def _check(self) -> None:
         if self._generation != self._session.generation:
@@ -501,6 +510,11 @@ class RemoteObject:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
         self._check()
+        if attribute in self._methods and self._session.lazy_ready():
+            return RemoteMethod(self, attribute)
+        return self._fetch_attribute(attribute)
+
+    def _fetch_attribute(self, attribute: str) -> Any:
         value = self._session.request({"op": "call", "target": {"ref": self._id}, "attribute": attribute},
                                       what=f"`{self._type}.{attribute}`")
         if isinstance(value, RemoteObject):
@@ -603,6 +617,28 @@ class RemoteDefinition(_LazyRemote):
 
     def _fetch(self) -> Any:
         return self._session.define(self._source)
+
+
+class RemoteMethod(_LazyRemote):
+    """``obj.method`` for a plain method the student process said ``obj``'s class defines:
+    ``obj.method(x)`` is one round trip (the object's method, called by name, resolved
+    at each call as ``obj.method(x)`` is) instead of two (fetch the bound method, call it).
+    Any other first use fetches the bound method, as before."""
+
+    def __init__(self, owner: RemoteObject, method: str):
+        super().__init__(owner._session, {"ref": owner._id}, "method")
+        self._owner, self._method = owner, method
+        self._generation = owner._generation
+        self._name = f"{owner._type}.{method}"
+
+    def _fetch(self) -> Any:
+        return self._owner._fetch_attribute(self._method)
+
+    def _send_call(self, what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self._bound is not _UNBOUND:
+            return super()._send_call(what, args, kwargs)
+        return self._session.request({"op": "call", "target": {"ref": self._owner._id}, "method": self._method},
+                                     what=what, args=args, kwargs=kwargs)
 
 
 class SandboxNamespace:
